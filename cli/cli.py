@@ -1,0 +1,58 @@
+"""The ``boundlab`` command line: one sub-command per job.
+
+Each job lives in its sub-package as a module exposing ``configure(parser)`` (declare the
+arguments) and ``run(args) -> int`` (do the job, return the exit status). Bad input raises
+:class:`boundlab.errors.BoundlabError`; it is printed as one line and the exit status is 2.
+Without a sub-command, ``boundlab`` runs the main job on its built-in default problem.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from boundlab import __version__
+from boundlab.errors import BoundlabError
+
+# name -> (module, one-line help). The order is the order of ``boundlab --help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "summary": ("boundlab.theory.summary", "the main job: the theory evaluated on the default problem"),
+    "theory": ("boundlab.theory.cli_theory", "evaluate one encoded result (bound, definition, omega)"),
+    "table": ("boundlab.theory.cli_table", "regenerate the paper's rate-summary (or features) table"),
+    "audit": ("boundlab.theory.cli_audit", "check every bound for dimensions and step-size hypotheses"),
+}
+DEFAULT_COMMAND = "summary"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="boundlab",
+        description="Convergence theory of compressed distributed optimisation (MCM, NeurIPS 2021), "
+        "encoded symbolically and checked against simulation. Without a sub-command: "
+        f"'boundlab {DEFAULT_COMMAND}'.",
+    )
+    parser.add_argument("--version", action="version", version=f"boundlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        p.formatter_class = argparse.RawDescriptionHelpFormatter
+        module.configure(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = [DEFAULT_COMMAND, *argv]
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except BoundlabError as err:
+        print(f"boundlab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `boundlab table | head`
+        return 0

@@ -1,0 +1,4 @@
+"""boundlab.simulate: the simulation engine (algorithms, problems, compressors).
+
+Not implemented yet: see issue 3.
+"""

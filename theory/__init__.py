@@ -1,0 +1,21 @@
+"""boundlab.theory: every bound of the MCM paper (Philippenko & Dieuleveut, NeurIPS 2021) in sympy.
+
+One :class:`~boundlab.theory.core.Result` per item of the formula sheet (``shared/THEORY.md``):
+assumptions A1-A5, Proposition 1, Theorems 3, 5, 6, 7, 8, 9 and their corollaries, the
+definitions (V_k, Phi, Phi^Rd, gamma_max and its pieces, L-tilde), the baselines' order-level
+forms and the omega of each compression operator. Each has a statement (sympy), hypotheses
+(checkable relations or structural assumptions), a status tag ([S], [S?], [D], [O]) and a source.
+
+>>> from boundlab.theory import get
+>>> float(get("gamma_max").evaluate(L=1, omega_up=40, omega_dwn=2, N=20).value)  # 1/96
+0.010416666666666666
+
+Where things are: definitions.py (V, Phi, gamma_max...), results.py (the theorems),
+assumptions.py, baselines.py, operators.py; table.py (the rate-summary table, derived),
+audit.py (dimensions and step-size schedules), derivations.py (re-derived constants).
+"""
+from boundlab.theory.core import (REGISTRY, Evaluation, Hypothesis, Result, Schedule, Source, Status, all_results,
+                                  expand, get)
+
+__all__ = ["REGISTRY", "Evaluation", "Hypothesis", "Result", "Schedule", "Source", "Status", "all_results",
+           "expand", "get"]

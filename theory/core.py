@@ -1,0 +1,364 @@
+"""The object model of ``boundlab.theory``: one :class:`Result` per item of the formula sheet.
+
+A result carries
+  * its **statement**: a sympy expression (definitions, omegas, order-level forms) or a sympy
+    relation ``lhs <= rhs`` (assumptions, bounds, recursions);
+  * its **hypotheses**, each a checkable sympy relation on the constants, or a structural
+    condition (convexity, homogeneity, ...) that constants alone cannot decide;
+  * its **status** tag: [S] printed on the slides, [S?] printed but doubtful, [D] derived,
+    [O] order only; its **source** (slide title and line of the seed file);
+  * an optional **step-size schedule** whose own claims (``gamma_k <= gamma_max``) the audit checks.
+
+Statements may use the intermediate symbols V, V_prev, V_0, Phi, Phi_Rd, gamma_max and its
+pieces, L_tilde; :func:`expand` replaces them by their definitions (registered by the modules
+that define them), so every result evaluates on plain constants.
+"""
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from boundlab.errors import BoundlabError
+from boundlab.theory import symbols as sy
+
+
+class Status(enum.Enum):
+    """How far an encoded formula can be trusted (THEORY.md's tags)."""
+
+    S = "S"  # as printed on the slides
+    S_DOUBT = "S?"  # printed, but garbled or doubtful: encoded as printed, flagged
+    D = "D"  # derived from [S] items (derivation in the docstring)
+    O = "O"  # order-level only: absolute constants unknown, never exact
+
+    @property
+    def tag(self) -> str:
+        return f"[{self.value}]"
+
+    @property
+    def exact(self) -> bool:
+        return self in (Status.S, Status.D)
+
+
+SEED = "seeds/004_0e25362dabf1950b.txt"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a formula comes from: a slide (by title) and the line of the extracted seed text."""
+
+    slide: str
+    line: int | None = None
+    note: str = ""
+
+    def __str__(self) -> str:
+        where = f"slide '{self.slide}'"
+        if self.line is not None:
+            where += f" ({SEED}:{self.line})"
+        return where + (f"; {self.note}" if self.note else "")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One hypothesis of a result.
+
+    ``relation`` is a sympy relation on constants (it may use the intermediate symbols, such as
+    gamma_max); it is ``None`` for a structural hypothesis (an assumption on F, on the noise, on
+    the algorithm) that cannot be decided from constants, and is then reported as *assumed*.
+    """
+
+    label: str
+    text: str
+    relation: sp.Rel | None = None
+    status: Status = Status.S
+
+    @property
+    def checkable(self) -> bool:
+        return self.relation is not None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A step-size schedule a result prescribes, with the hypothesis it claims to satisfy.
+
+    ``gamma`` is an expression of the iteration index ``index`` (or of the horizon); ``claims`` the
+    relation the result needs for every ``index`` in ``[start, oo)`` (``None``: no claim);
+    ``claimed_range`` says in words for which indices the slides claim it (e.g. "K large enough").
+    """
+
+    gamma: sp.Expr
+    index: sp.Symbol
+    start: int
+    claims: sp.Rel
+    claimed_range: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """One encoded item of the formula sheet (definition, assumption, bound, operator...)."""
+
+    name: str  # registry key, also the command-line name
+    title: str  # e.g. "Theorem 5 (local variance of MCM)"
+    kind: str  # "assumption" | "definition" | "bound" | "recursion" | "order" | "operator" | "extension"
+    status: Status
+    source: Source
+    statement: sp.Expr | sp.Rel | None
+    hypotheses: tuple[Hypothesis, ...] = ()
+    latex: str = ""  # the statement as printed, in LaTeX
+    notes: str = ""
+    algorithms: tuple[str, ...] = ()
+    schedule: Schedule | None = None
+    tight: str = ""  # when the bound is attained (equality cases, THEORY.md section 6)
+    extends: tuple[str, ...] = ()  # for results without a formula of their own
+
+    # -- structure -----------------------------------------------------------------------
+    @property
+    def is_relation(self) -> bool:
+        return isinstance(self.statement, sp.core.relational.Relational)
+
+    @property
+    def lhs(self) -> sp.Expr | None:
+        return self.statement.lhs if self.is_relation else None
+
+    @property
+    def rhs(self) -> sp.Expr | None:
+        """The bound's right-hand side, or the expression of a definition."""
+        if self.statement is None:
+            return None
+        return self.statement.rhs if self.is_relation else self.statement
+
+    def inputs(self) -> list[str]:
+        """Names of the constants needed to evaluate the value (the rhs)."""
+        return sorted(s.name for s in expand(self.rhs).free_symbols) if self.rhs is not None else []
+
+    def lhs_inputs(self) -> list[str]:
+        return sorted(s.name for s in expand(self.lhs).free_symbols) if self.is_relation else []
+
+    def __doc_text__(self) -> str:
+        return f"{self.title} {self.status.tag}\n\n{self.latex}\n\nSource: {self.source}"
+
+    # -- evaluation ----------------------------------------------------------------------
+    def evaluate(self, **values: object) -> "Evaluation":
+        """Evaluate numerically (vectorised: any input may be a numpy array).
+
+        Returns the value of the expression (for a relation, its right-hand side, i.e. the
+        bound), the left-hand side and whether the relation holds when its inputs are given,
+        and which checkable hypotheses hold at these constants.
+        """
+        if self.statement is None:
+            raise BoundlabError(f"{self.name} has no formula of its own: it extends {', '.join(self.extends)}")
+        vals = sy.validate(values)
+        needed = self.inputs()
+        missing = [n for n in needed if n not in vals]
+        if missing:
+            raise BoundlabError(
+                f"{self.name} needs {', '.join(missing)} (give {' '.join(m + '=...' for m in missing)})")
+        value = numeric(self.rhs, vals)
+        lhs_value = holds = None
+        if self.is_relation and all(n in vals for n in self.lhs_inputs()):
+            lhs_value = numeric(self.lhs, vals)
+            holds = compare(lhs_value, value, self.statement.rel_op)
+        hyp = {h.label: check_hypothesis(h, vals) for h in self.hypotheses}
+        return Evaluation(self, value, lhs_value, holds, hyp)
+
+
+@dataclass
+class HypothesisCheck:
+    """Outcome of one hypothesis at given constants: True/False (elementwise), or None with why."""
+
+    hypothesis: Hypothesis
+    holds: np.ndarray | None
+    why: str = ""
+
+    def summary(self) -> str:
+        if self.holds is None:
+            return self.why
+        if np.all(self.holds):
+            return "holds"
+        if not np.any(self.holds):
+            return "FAILS"
+        return f"holds at {int(np.sum(self.holds))} of {self.holds.size} points"
+
+
+@dataclass
+class Evaluation:
+    result: Result
+    value: np.ndarray
+    lhs: np.ndarray | None = None
+    holds: np.ndarray | None = None
+    hypotheses: dict[str, HypothesisCheck] = field(default_factory=dict)
+
+    @property
+    def all_hypotheses_hold(self) -> bool:
+        return all(c.holds is not None and bool(np.all(c.holds)) for c in self.hypotheses.values())
+
+
+# ---------------------------------------------------------------------------------------
+# registry
+REGISTRY: dict[str, Result] = {}
+_MACROS: dict[sp.Symbol, sp.Expr] = {}
+
+
+def register(result: Result) -> Result:
+    if result.name in REGISTRY:
+        raise RuntimeError(f"duplicate result name {result.name}")
+    REGISTRY[result.name] = result
+    return result
+
+
+def define_macro(symbol: sp.Symbol, expr: sp.Expr) -> None:
+    """Declare that the intermediate ``symbol`` stands for ``expr`` in every statement."""
+    _MACROS[symbol] = expr
+
+
+def get(name: str) -> Result:
+    """The result called ``name``; a clear error (with a suggestion) for an unknown name."""
+    _load_all()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise BoundlabError(f"unknown result '{name}'{sy._suggest(name, sorted(REGISTRY))}; "
+                            "'boundlab theory --list' lists them") from None
+
+
+def all_results() -> list[Result]:
+    _load_all()
+    return list(REGISTRY.values())
+
+
+@functools.cache
+def _load_all() -> None:
+    # Importing the modules registers their results, in the order of the formula sheet.
+    import importlib
+
+    for module in ("assumptions", "definitions", "results", "baselines", "operators"):
+        importlib.import_module(f"boundlab.theory.{module}")
+
+
+# ---------------------------------------------------------------------------------------
+# symbolic helpers
+def expand(expr: sp.Basic | None) -> sp.Basic | None:
+    """Replace intermediate symbols (V, Phi, gamma_max, ...) by their definitions, recursively."""
+    if expr is None:
+        return None
+    _load_all()
+    for _ in range(10):
+        new = expr.xreplace(_MACROS)
+        if new == expr:
+            return expr
+        expr = new
+    raise RuntimeError("circular macro definitions")
+
+
+def _np_min(*args):
+    return functools.reduce(np.minimum, args)
+
+
+def _np_max(*args):
+    return functools.reduce(np.maximum, args)
+
+
+_MODULES = [{"Min": _np_min, "Max": _np_max}, "numpy"]
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(expr: sp.Basic) -> tuple[Callable, tuple[str, ...]]:
+    names = tuple(sorted(s.name for s in expr.free_symbols))
+    fn = sp.lambdify([sy.S(n) for n in names], expr, modules=_MODULES)
+    return fn, names
+
+
+def numeric(expr: sp.Basic, values: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Evaluate ``expr`` (macros expanded) on float arrays, with numpy's inf/nan semantics."""
+    expr = expand(sp.sympify(expr))
+    fn, names = _compiled(expr)
+    args = [np.asarray(values[n], dtype=float) for n in names]
+    try:
+        np.broadcast_shapes(*(a.shape for a in args))
+    except ValueError:
+        shapes = ", ".join(f"{n}: {len(a)}" for n, a in zip(names, args) if a.ndim)
+        raise BoundlabError(f"list-valued constants must have equal lengths ({shapes})") from None
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = fn(*args)
+    return np.broadcast_to(np.asarray(out, dtype=float), np.broadcast_shapes(*(a.shape for a in args), ()))
+
+
+# Two floating evaluations of the same real number along different expression trees differ by
+# a few units in the last place; a relation that holds with equality (gamma = gamma_max) must
+# not be reported as failing because of that. 1e-12 is ~4500 ulps of double precision.
+REL_TOL = 1e-12
+
+
+def compare(lhs: np.ndarray, rhs: np.ndarray, op: str) -> np.ndarray:
+    slack = REL_TOL * np.maximum(np.abs(lhs), np.abs(rhs))
+    with np.errstate(invalid="ignore"):
+        if op in ("<=", "<"):
+            return lhs <= rhs + slack if op == "<=" else lhs < rhs
+        if op in (">=", ">"):
+            return lhs >= rhs - slack if op == ">=" else lhs > rhs
+        if op == "==":
+            return np.abs(lhs - rhs) <= slack
+    raise ValueError(op)
+
+
+def check_hypothesis(h: Hypothesis, values: Mapping[str, np.ndarray]) -> HypothesisCheck:
+    if h.relation is None:
+        return HypothesisCheck(h, None, "assumed (structural: not decidable from constants)")
+    rel = expand(h.relation)
+    if rel is sp.true or rel is sp.false:
+        return HypothesisCheck(h, np.asarray(bool(rel)))
+    needed = sorted(s.name for s in rel.free_symbols)
+    missing = [n for n in needed if n not in values]
+    if missing:
+        return HypothesisCheck(h, None, f"not checked (needs {', '.join(missing)})")
+    lhs = numeric(rel.lhs, values)
+    rhs = numeric(rel.rhs, values)
+    return HypothesisCheck(h, np.asarray(compare(lhs, rhs, rel.rel_op)))
+
+
+def le(a: sp.Expr, b: sp.Expr) -> sp.Rel:
+    """``a <= b`` kept unevaluated (sympy would otherwise simplify some relations away)."""
+    return sp.Le(a, b, evaluate=False)
+
+
+def ge(a: sp.Expr, b: sp.Expr) -> sp.Rel:
+    return sp.Ge(a, b, evaluate=False)
+
+
+def eq(a: sp.Expr, b: sp.Expr) -> sp.Rel:
+    return sp.Eq(a, b, evaluate=False)
+
+
+def names(results: Iterable[Result]) -> list[str]:
+    return [r.name for r in results]
+
+
+def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
+           hypotheses: Iterable[Hypothesis] = (), notes: str = "", algorithms: Iterable[str] = (),
+           schedule: Schedule | None = None, tight: str = "", extends: Iterable[str] = (),
+           macro: sp.Symbol | None = None) -> Callable[[Callable[[], object]], Result]:
+    """Decorator: the function's docstring is the statement in LaTeX, its return value the sympy
+    statement. Registers the :class:`Result` (and, with ``macro``, makes that intermediate
+    symbol stand for the returned expression in every other statement)."""
+
+    def wrap(fn: Callable[[], object]) -> Result:
+        statement = fn()
+        result = Result(name=name, title=title, kind=kind, status=status, source=source,
+                        statement=statement, hypotheses=tuple(hypotheses),
+                        latex=_dedent(fn.__doc__ or ""), notes=notes, algorithms=tuple(algorithms),
+                        schedule=schedule, tight=tight, extends=tuple(extends))
+        if macro is not None:
+            define_macro(macro, statement)
+        return register(result)
+
+    return wrap
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).strip()

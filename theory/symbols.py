@@ -1,0 +1,216 @@
+"""Every symbol the encoded results use, with its meaning, scaling dimension and allowed range.
+
+Dimensions. A bound is meaningful only if it survives a change of units. Two independent
+scalings are enough for everything in the paper: rescaling the parameter space,
+``w -> lambda_w * w``, and rescaling the objective, ``F -> lambda_F * F``. A symbol's dimension
+is the pair of exponents ``(p_w, p_F)`` such that it scales like ``lambda_w**p_w * lambda_F**p_F``:
+
+=====================  ===========  =================================================
+quantity               (p_w, p_F)   why
+=====================  ===========  =================================================
+w, ||w - w_*||         (1, 0)       definition
+F - F_*                (0, 1)       definition
+grad F                 (-1, 1)      F / w
+L, mu, L_tilde         (-2, 1)      grad F / w
+gamma                  (2, -1)      w / grad F  (so that gamma * L is a pure number)
+sigma                  (-1, 1)      E||g - grad F||^2 <= sigma^2 / b
+B                      (-1, 1)      ||grad F_i(w_*)|| <= B
+omega, N, b, K, k, ...  (0, 0)       pure numbers
+=====================  ===========  =================================================
+
+Ranges. Every numeric input is validated against its range before any evaluation; the
+error names the parameter and the range (see :func:`validate`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import sympy as sp
+
+from boundlab.errors import BoundlabError
+
+Kind = Literal["constant", "measured", "macro"]
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """A symbol of the theory: the sympy symbol, how to print it, what it means, its units."""
+
+    name: str  # key used on the command line and in Python keyword arguments
+    latex: str
+    description: str
+    dim: tuple[int, int]  # (p_w, p_F): see the module docstring
+    kind: Kind = "constant"
+    lower: float | None = None  # allowed range [lower, upper] (open ends set below)
+    lower_open: bool = False
+    upper: float | None = None
+    upper_open: bool = False
+    integer: bool = False
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return _SYMBOLS[self.name]
+
+    def range_text(self) -> str:
+        lo = "" if self.lower is None else f"{_fmt(self.lower)} {'<' if self.lower_open else '<='} "
+        hi = "" if self.upper is None else f" {'<' if self.upper_open else '<='} {_fmt(self.upper)}"
+        kind = "an integer" if self.integer else "a number"
+        if not lo and not hi:
+            return f"{kind}"
+        return f"{kind} with {lo}{self.name}{hi}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+_INFOS: list[SymbolInfo] = [
+    # --- problem and algorithm constants -------------------------------------------------
+    SymbolInfo("L", "L", "smoothness constant of F (A3)", (-2, 1), lower=0, lower_open=True),
+    SymbolInfo("mu", r"\mu", "strong-convexity constant of F (A4); 0 for merely convex", (-2, 1), lower=0),
+    SymbolInfo("sigma", r"\sigma", "noise level: E||g - grad F||^2 <= sigma^2 / b (A5)", (-1, 1), lower=0),
+    SymbolInfo("B", "B", "heterogeneity: ||grad F_i(w_*)|| <= B (A2)", (-1, 1), lower=0),
+    SymbolInfo("b", "b", "mini-batch size", (0, 0), lower=1),
+    SymbolInfo("N", "N", "number of workers", (0, 0), lower=1, integer=True),
+    SymbolInfo("omega_up", r"\omega_{\rm up}", "variance factor of the uplink compressor (A1)", (0, 0), lower=0),
+    SymbolInfo("omega_dwn", r"\omega_{\rm dwn}", "variance factor of the downlink compressor (A1)", (0, 0), lower=0),
+    SymbolInfo("omega", r"\omega", "variance factor of a compressor (A1)", (0, 0), lower=0),
+    SymbolInfo("gamma", r"\gamma", "step size", (2, -1), lower=0, lower_open=True),
+    SymbolInfo("alpha_dwn", r"\alpha_{\rm dwn}", "downlink memory rate", (0, 0), lower=0, lower_open=True),
+    SymbolInfo("k", "k", "iteration index (or, for rand-k / top-k, the number of kept coordinates)",
+               (0, 0), lower=0, integer=True),
+    SymbolInfo("K", "K", "number of iterations", (0, 0), lower=1, integer=True),
+    SymbolInfo("G", "G", "number of groups in Rand-MCM-G", (0, 0), lower=1, integer=True),
+    SymbolInfo("C", r"\mathbf{C}", "randomisation constant of Theorem 9: N (Rand-MCM), G (Rand-MCM-G), 1 (MCM)",
+               (0, 0), lower=1),
+    SymbolInfo("d", "d", "dimension of the parameter (bucket size for quantization)", (0, 0), lower=1, integer=True),
+    SymbolInfo("s", "s", "number of quantization levels", (0, 0), lower=1, integer=True),
+    SymbolInfo("p", "p", "keep probability (Bernoulli sparsification)", (0, 0), lower=0, lower_open=True, upper=1),
+    SymbolInfo("eps", r"\epsilon", "target accuracy on E[F - F_*]", (0, 1), lower=0, lower_open=True),
+    SymbolInfo("x_norm2", r"\|x\|^2", "squared norm of a compressor's input", (0, 0), lower=0),
+    # --- measured quantities (expectations a simulation estimates) ------------------------
+    SymbolInfo("dist2", r"\mathbb{E}\|w_k - w_*\|^2", "distance to the optimum at step k", (2, 0), "measured", lower=0),
+    SymbolInfo("dist2_prev", r"\mathbb{E}\|w_{k-1} - w_*\|^2", "distance to the optimum at step k-1", (2, 0),
+               "measured", lower=0),
+    SymbolInfo("dist2_0", r"\|w_0 - w_*\|^2", "initial distance to the optimum", (2, 0), "measured", lower=0),
+    SymbolInfo("upsilon", r"\mathbb{E}\Upsilon_k", "E||w_k - H_{k-1}||^2 (MCM's memory gap) at step k", (2, 0),
+               "measured", lower=0),
+    SymbolInfo("upsilon_prev", r"\mathbb{E}\Upsilon_{k-1}", "E||w_{k-1} - H_{k-2}||^2 at step k-1", (2, 0),
+               "measured", lower=0),
+    SymbolInfo("local_gap2", r"\mathbb{E}\|w_k - \widehat w_k\|^2", "gap between central and local model",
+               (2, 0), "measured", lower=0),
+    SymbolInfo("grad2_hat_prev", r"\mathbb{E}\|\nabla F(\widehat w_{k-1})\|^2",
+               "squared gradient norm at the local model of step k-1", (-2, 2), "measured", lower=0),
+    SymbolInfo("grad2_hat_prev2", r"\mathbb{E}\|\nabla F(\widehat w_{k-2})\|^2",
+               "squared gradient norm at the local model of step k-2", (-2, 2), "measured", lower=0),
+    SymbolInfo("excess_loss_prev", r"\mathbb{E}[F(w_{k-1}) - F_*]", "excess loss of the central model, step k-1",
+               (0, 1), "measured", lower=0),
+    SymbolInfo("excess_loss_hat_prev", r"\mathbb{E}[F(\widehat w_{k-1}) - F_*]",
+               "excess loss of the local model, step k-1", (0, 1), "measured", lower=0),
+    SymbolInfo("excess_loss_avg", r"\mathbb{E}[F(\bar w_k) - F_*]", "excess loss of the averaged iterate",
+               (0, 1), "measured", lower=0),
+    SymbolInfo("compression_error2", r"\mathbb{E}\|\mathcal{C}(x) - x\|^2", "variance of a compressor at x",
+               (0, 0), "measured", lower=0),
+    SymbolInfo("noise2", r"\mathbb{E}\|g_k^i(w) - \nabla F(w)\|^2", "variance of a stochastic gradient",
+               (-2, 2), "measured", lower=0),
+    SymbolInfo("grad_i_opt2", r"\|\nabla F_i(w_*)\|^2", "squared local gradient norm at the optimum",
+               (-2, 2), "measured", lower=0),
+    SymbolInfo("grad_diff", r"\|\nabla F(w_1) - \nabla F(w_2)\|", "gradient difference", (-1, 1), "measured",
+               lower=0),
+    SymbolInfo("w_diff", r"\|w_1 - w_2\|", "parameter difference", (1, 0), "measured", lower=0),
+    SymbolInfo("F_gap", r"F(w_2) - F(w_1) - \langle\nabla F(w_1), w_2 - w_1\rangle", "Bregman divergence of F",
+               (0, 1), "measured"),
+    # --- intermediate symbols, replaced by their definitions before evaluation --------------
+    SymbolInfo("V", "V_k", "Lyapunov function E||w_k - w_*||^2 + 32 gamma L omega_dwn^2 E Upsilon_k", (2, 0), "macro"),
+    SymbolInfo("V_prev", "V_{k-1}", "Lyapunov function at step k-1", (2, 0), "macro"),
+    SymbolInfo("V_0", "V_0", "Lyapunov function at step 0 (= ||w_0 - w_*||^2 since Upsilon_0 = 0)", (2, 0), "macro"),
+    SymbolInfo("Phi", r"\Phi(\gamma)", "variance factor of MCM", (0, 0), "macro"),
+    SymbolInfo("Phi_Rd", r"\Phi^{\rm Rd}(\gamma)", "variance factor of Rand-MCM", (0, 0), "macro"),
+    SymbolInfo("gamma_max", r"\gamma_{\max}", "largest step size of MCM's theory", (2, -1), "macro"),
+    SymbolInfo("gamma_up", r"\gamma_{\max}^{\rm up}", "uplink step-size constraint", (2, -1), "macro"),
+    SymbolInfo("gamma_down", r"\gamma_{\max}^{\rm down}", "downlink step-size constraint", (2, -1), "macro"),
+    SymbolInfo("gamma_upsilon", r"\gamma_{\max}^{\Upsilon}", "memory (Upsilon) step-size constraint", (2, -1),
+               "macro"),
+    SymbolInfo("L_tilde", r"\widetilde L", "effective smoothness, gamma_max = 1 / (2 L_tilde)", (-2, 1), "macro"),
+]
+
+
+def _make_symbol(info: SymbolInfo) -> sp.Symbol:
+    # Every symbol is real; all but the Bregman gap are non-negative. Positivity lets sympy
+    # split square roots and drop absolute values the way a mathematician would.
+    assumptions: dict[str, bool] = {"real": True}
+    if info.name != "F_gap":
+        assumptions["nonnegative"] = True
+    if info.lower is not None and (info.lower > 0 or info.lower_open):
+        assumptions["positive"] = True
+    if info.integer:
+        assumptions["integer"] = True
+    return sp.Symbol(info.name, **assumptions)
+
+
+INFO: dict[str, SymbolInfo] = {i.name: i for i in _INFOS}
+_SYMBOLS: dict[str, sp.Symbol] = {i.name: _make_symbol(i) for i in _INFOS}
+LATEX_NAMES: dict[sp.Symbol, str] = {_SYMBOLS[i.name]: i.latex for i in _INFOS}
+
+
+def S(name: str) -> sp.Symbol:
+    """The sympy symbol called ``name`` (raises KeyError for an unknown name)."""
+    return _SYMBOLS[name]
+
+
+def info_of(symbol: sp.Symbol) -> SymbolInfo:
+    return INFO[symbol.name]
+
+
+# Short aliases used when writing formulas, so that code reads like the maths.
+L, mu, sigma, B, b, N = (S(n) for n in ("L", "mu", "sigma", "B", "b", "N"))
+omega_up, omega_dwn, omega = S("omega_up"), S("omega_dwn"), S("omega")
+gamma, alpha_dwn, k, K, G, C = (S(n) for n in ("gamma", "alpha_dwn", "k", "K", "G", "C"))
+d, s, p, eps, x_norm2 = (S(n) for n in ("d", "s", "p", "eps", "x_norm2"))
+dist2, dist2_prev, dist2_0 = S("dist2"), S("dist2_prev"), S("dist2_0")
+upsilon, upsilon_prev, local_gap2 = S("upsilon"), S("upsilon_prev"), S("local_gap2")
+grad2_hat_prev, grad2_hat_prev2 = S("grad2_hat_prev"), S("grad2_hat_prev2")
+excess_loss_prev, excess_loss_hat_prev, excess_loss_avg = (
+    S("excess_loss_prev"), S("excess_loss_hat_prev"), S("excess_loss_avg"))
+V, V_prev, V_0 = S("V"), S("V_prev"), S("V_0")
+Phi, Phi_Rd = S("Phi"), S("Phi_Rd")
+gamma_max, gamma_up, gamma_down, gamma_upsilon, L_tilde = (
+    S("gamma_max"), S("gamma_up"), S("gamma_down"), S("gamma_upsilon"), S("L_tilde"))
+
+
+def validate(values: dict[str, object]) -> dict[str, np.ndarray]:
+    """Check names and ranges of numeric inputs; return them as float arrays.
+
+    Raises :class:`BoundlabError` naming the parameter and its allowed range.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, raw in values.items():
+        if name not in INFO or INFO[name].kind == "macro":
+            known = sorted(n for n, i in INFO.items() if i.kind != "macro")
+            raise BoundlabError(f"unknown constant '{name}'{_suggest(name, known)}")
+        info = INFO[name]
+        try:
+            arr = np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise BoundlabError(f"{name} must be {info.range_text()}, got {raw!r}") from None
+        bad = ~np.isfinite(arr)
+        if info.lower is not None:
+            bad |= (arr <= info.lower) if info.lower_open else (arr < info.lower)
+        if info.upper is not None:
+            bad |= (arr >= info.upper) if info.upper_open else (arr > info.upper)
+        if info.integer:
+            bad |= np.isfinite(arr) & (arr != np.round(arr))
+        if np.any(bad):
+            first = arr[bad].flat[0] if arr.ndim else arr
+            raise BoundlabError(f"{name} must be {info.range_text()}, got {_fmt(float(first))}")
+        out[name] = arr
+    return out
+
+
+def _suggest(name: str, candidates: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
