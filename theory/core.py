@@ -85,16 +85,16 @@ class Hypothesis:
 class Schedule:
     """A step-size schedule a result prescribes, with the hypothesis it claims to satisfy.
 
-    ``gamma`` is an expression of the iteration index ``index`` (or of the horizon); ``claims`` the
-    relation the result needs for every ``index`` in ``[start, oo)`` (``None``: no claim);
-    ``claimed_range`` says in words for which indices the slides claim it (e.g. "K large enough").
+    ``gamma`` is an expression of the iteration index (or horizon) ``index``; ``claims`` is the
+    relation on ``gamma`` the result needs. With ``eventually`` False the slides claim it for
+    every ``index >= start``; with ``eventually`` True only for ``index`` large enough.
     """
 
     gamma: sp.Expr
     index: sp.Symbol
     start: int
     claims: sp.Rel
-    claimed_range: str
+    eventually: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,7 @@ class Result:
     schedule: Schedule | None = None
     tight: str = ""  # when the bound is attained (equality cases, THEORY.md section 6)
     extends: tuple[str, ...] = ()  # for results without a formula of their own
+    defines: str | None = None  # the intermediate symbol this definition stands for (V, Phi, gamma_max...)
 
     # -- structure -----------------------------------------------------------------------
     @property
@@ -350,7 +351,8 @@ def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
         result = Result(name=name, title=title, kind=kind, status=status, source=source,
                         statement=statement, hypotheses=tuple(hypotheses),
                         latex=_dedent(fn.__doc__ or ""), notes=notes, algorithms=tuple(algorithms),
-                        schedule=schedule, tight=tight, extends=tuple(extends))
+                        schedule=schedule, tight=tight, extends=tuple(extends),
+                        defines=None if macro is None else macro.name)
         if macro is not None:
             define_macro(macro, statement)
         return register(result)

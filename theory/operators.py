@@ -11,6 +11,8 @@ import sympy as sp
 from boundlab.theory.core import Hypothesis, Source, Status, encode, le
 from boundlab.theory.symbols import d, k, p, s
 
+KEEP_K = (Hypothesis("k >= 1", "keep at least one coordinate", le(1, k)),
+          Hypothesis("k <= d", "keep at most d coordinates", le(k, d)))
 OPS = Source("1. Bi-directional compression", 133, "operators listed in THEORY.md section 5")
 
 
@@ -31,7 +33,7 @@ def omega_qsgd():
 
 
 @encode("omega_randk", "omega of rand-k sparsification", "operator", Status.S, OPS,
-        hypotheses=(Hypothesis("1 <= k <= d", "keep between 1 and d coordinates", le(k, d)),),
+        hypotheses=KEEP_K,
         tight="E||C(x) - x||^2 = omega ||x||^2 with equality for every x",
         notes="Keeps a uniformly random k-subset and scales it by d/k (a fixed number of kept coordinates: "
               "not to be confused with Bernoulli sparsification).")
@@ -49,7 +51,7 @@ def omega_bernoulli():
 
 
 @encode("topk_contraction", "Contraction factor of top-k (biased: no omega)", "operator", Status.S, OPS,
-        hypotheses=(Hypothesis("1 <= k <= d", "keep between 1 and d coordinates", le(k, d)),),
+        hypotheses=KEEP_K,
         notes="Biased: ||C(x) - x||^2 <= (1 - k/d)||x||^2 deterministically, but E[C(x)] != x, so top-k is not "
               "in U(omega) and no omega is defined (the paper's code wrongly gives omega = 1 - k).")
 def topk_contraction():

@@ -128,7 +128,7 @@ GAMMA_TUNED = sp.sqrt(dist2_0 * N * b / ((1 + omega_up) * sigma**2 * K))
         algorithms=MCM,
         hypotheses=(*_MCM_BASE, CONVEX, Hypothesis("tuned step <= gamma_max", "holds once K is large enough",
                                                    le(GAMMA_TUNED, gamma_max))),
-        schedule=Schedule(GAMMA_TUNED, K, 1, le(gamma, gamma_max), "K large enough"),
+        schedule=Schedule(GAMMA_TUNED, K, 1, le(gamma, gamma_max), eventually=True),  # "K large enough"
         notes="Derived by substituting gamma = sqrt(||w_0-w_*||^2 N b / ((1+omega_up) sigma^2 K)) into "
               "thm6_averaged (with k = K): the printed O(1/K) is exactly 64 L omega_dwn^2 ||w_0 - w_*||^2 / K. "
               "Valid once K is large enough that this step is at most gamma_max.")
@@ -164,7 +164,7 @@ def thm7():
         Source("Convergence of MCM - Strongly Convex", 577), algorithms=MCM,
         hypotheses=(*_MCM_BASE, STRONGLY_CONVEX,
                     Hypothesis("sigma = 0", "noiseless gradients", eq(sigma, 0))),
-        schedule=Schedule(gamma_max, k, 0, le(gamma_max, gamma_max), "every k"))
+        schedule=Schedule(gamma_max, k, 0, le(gamma, gamma_max)))
 def thm7_linear():
     r"""\sigma = 0,\ \gamma_k\equiv\gamma_{\max}:\qquad \mathbb E\|w_k - w_*\|^2 \le (1 - \gamma_{\max}\mu)^kV_0"""
     return le(dist2, (1 - gamma_max * mu) ** k * V_0)
@@ -173,7 +173,7 @@ def thm7_linear():
 @encode("thm7_averaged", "Theorem 7, corollary 2: weighted averaged iterate, decreasing steps", "bound",
         Status.S_DOUBT, Source("Convergence of MCM - Strongly Convex", 587), algorithms=MCM,
         hypotheses=(*_MCM_BASE, STRONGLY_CONVEX),
-        schedule=Schedule(2 / (mu * (k + 1) + L_tilde), k, 0, le(gamma, gamma_max), "every k >= 0"),
+        schedule=Schedule(2 / (mu * (k + 1) + L_tilde), k, 0, le(gamma, gamma_max)),
         notes="Weighted Polyak-Ruppert average w_bar_K = sum_{k=1}^K lambda_k w_{k-1} / sum lambda_k with "
               "lambda_k = 1/gamma_{k-1}. Encoded as printed; flagged [S?]: its first step exceeds gamma_max and "
               "its first term is not dimensionally consistent ('boundlab audit' finds both).")
