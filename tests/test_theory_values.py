@@ -587,8 +587,11 @@ def test_omega_randk():
     # d = 10, k = 2:  10/2 - 1 = 4;  k = d: 0
     assert value("omega_randk", d=10, k=2) == pytest.approx(4, rel=REL)
     assert value("omega_randk", d=10, k=10) == 0
-    assert bool(hyp("omega_randk", "1 <= k <= d", d=10, k=2).holds)
-    assert not bool(hyp("omega_randk", "1 <= k <= d", d=10, k=12).holds)
+    assert bool(hyp("omega_randk", "k <= d", d=10, k=2).holds)
+    assert not bool(hyp("omega_randk", "k <= d", d=10, k=12).holds)
+    # k = 0 keeps no coordinate: the value d/0 - 1 is inf and the hypothesis k >= 1 says it is out of range.
+    assert bool(hyp("omega_randk", "k >= 1", d=10, k=2).holds)
+    assert not bool(hyp("omega_randk", "k >= 1", d=10, k=0).holds)
 
 
 def test_omega_bernoulli():

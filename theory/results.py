@@ -123,7 +123,7 @@ GAMMA_TUNED = sp.sqrt(dist2_0 * N * b / ((1 + omega_up) * sigma**2 * K))
 
 
 @encode("thm6_tuned", "Theorem 6, corollary: step tuned to the horizon K (exact form)", "bound", Status.D,
-        Source("Convergence of MCM - Convex", 525,
+        Source("Convergence of MCM - Convex", 528,
                "printed as 2 sqrt(||w_0 - w_*||^2 (1 + omega_up) sigma^2 / (N b K)) + O(1/K)"),
         algorithms=MCM,
         hypotheses=(*_MCM_BASE, CONVEX, Hypothesis("tuned step <= gamma_max", "holds once K is large enough",
