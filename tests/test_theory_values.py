@@ -47,7 +47,7 @@ COVERED = {
     "A1", "A2", "A3", "A4", "A5",
     "V_k", "Phi", "Phi_Rd", "gamma_up", "gamma_down", "gamma_upsilon", "gamma_max", "L_tilde",
     "prop1", "thm3", "limit_variance_ghost", "thm5", "thm6", "thm6_averaged", "thm6_tuned",
-    "limit_variance_mcm", "thm7", "thm7_linear", "thm7_averaged", "thm8", "thm9",
+    "limit_variance_mcm", "thm7", "thm7_linear", "thm7_averaged", "thm8", "thm9", "heterogeneous_extension",
     "gamma_max_artemis_dore", "gamma_max_diana", "limit_variance_diana", "limit_variance_artemis_dore",
     "rate_diana", "rate_artemis_dore", "complexity_sc_diana", "complexity_sc_artemis_dore",
     "complexity_convex_diana", "complexity_convex_artemis_dore",
@@ -491,6 +491,15 @@ def test_thm8_has_no_formula_and_extends_theorems_5_to_7():
     assert all(name.startswith(("thm5", "thm6", "thm7")) for name in r.extends)
 
 
+def test_heterogeneous_extension_is_order_level_and_has_no_formula():
+    # THEORY.md section 1: "at the cost of a constant 2" without saying which constants: [O], no formula.
+    r = get("heterogeneous_extension")
+    assert r.statement is None and r.status is Status.O
+    with pytest.raises(BoundlabError, match="no formula"):
+        r.evaluate()
+    assert "A2" in {h.label for h in r.hypotheses}
+
+
 THM9 = dict(omega_up=3, gamma=1 / 2, L=2, omega_dwn=5, K=10, C=2, N=6, dist2_0=10, sigma=3, b=9)
 
 
@@ -622,7 +631,7 @@ def test_status_tags_match_THEORY_md():
     assert by_tag[Status.O] == {
         "gamma_max_diana", "limit_variance_diana", "limit_variance_artemis_dore", "rate_diana",
         "rate_artemis_dore", "complexity_sc_diana", "complexity_sc_artemis_dore", "complexity_convex_diana",
-        "complexity_convex_artemis_dore"}
+        "complexity_convex_artemis_dore", "heterogeneous_extension"}
     # THEORY.md section 3: Phi^Rd's "/K" is [S?] (hence Theorem 9), and Theorem 7's averaged corollary is [S?].
     assert by_tag[Status.S_DOUBT] == {"Phi_Rd", "thm7_averaged", "thm9"}
     # THEORY.md section 3, Theorem 6: the tuned-step form is derived.

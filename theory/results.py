@@ -205,3 +205,15 @@ def thm8():
 def thm9():
     r"""\mathbb E[F(\bar w_K) - F_*] \le \frac{V_0}{\gamma K} + \frac{\gamma\sigma^2\Phi^{\rm Rd}(\gamma)}{Nb}"""
     return le(excess_loss_avg, V_0 / (gamma * K) + gamma * sigma**2 * Phi_Rd / (N * b))
+
+
+# ------------------------------------------------------------------- heterogeneous case
+@encode("heterogeneous_extension", "Extension of Theorems 5-7 to heterogeneous workers (uplink memory)", "extension",
+        Status.O, Source("Extensions - and partial take away", 606),
+        algorithms=("MCM",), extends=("thm5", "thm6", "thm6_averaged", "thm7", "thm7_linear"),
+        hypotheses=assumed("A1", "A2", "A3", "A5"),
+        notes="The slides state that the theorems hold for heterogeneous workers under A2, with an uplink memory, "
+              "'at the cost of a constant 2', without saying which constants: order level only, never exact.")
+def heterogeneous_extension():
+    r"""\text{Theorems 5 to 7 hold in the heterogeneous framework (A2, uplink memory) up to a constant 2.}"""
+    return None
