@@ -139,9 +139,6 @@ class Result:
     def lhs_inputs(self) -> list[str]:
         return sorted(s.name for s in expand(self.lhs).free_symbols) if self.is_relation else []
 
-    def __doc_text__(self) -> str:
-        return f"{self.title} {self.status.tag}\n\n{self.latex}\n\nSource: {self.source}"
-
     # -- evaluation ----------------------------------------------------------------------
     def evaluate(self, **values: object) -> "Evaluation":
         """Evaluate numerically (vectorised: any input may be a numpy array).
@@ -192,10 +189,6 @@ class Evaluation:
     lhs: np.ndarray | None = None
     holds: np.ndarray | None = None
     hypotheses: dict[str, HypothesisCheck] = field(default_factory=dict)
-
-    @property
-    def all_hypotheses_hold(self) -> bool:
-        return all(c.holds is not None and bool(np.all(c.holds)) for c in self.hypotheses.values())
 
 
 # ---------------------------------------------------------------------------------------
@@ -333,9 +326,6 @@ def ge(a: sp.Expr, b: sp.Expr) -> sp.Rel:
 def eq(a: sp.Expr, b: sp.Expr) -> sp.Rel:
     return sp.Eq(a, b, evaluate=False)
 
-
-def names(results: Iterable[Result]) -> list[str]:
-    return [r.name for r in results]
 
 
 def encode(name: str, title: str, kind: str, status: Status, source: Source, *,

@@ -183,18 +183,17 @@ def rate_table() -> list[Cell]:
 
 
 # ------------------------------------------------------------------------------- rendering
-_DISPLAY = {omega_up: "ω_up", omega_dwn: "ω_dwn", gamma: "γ", mu: "μ", eps: "ε", sigma: "σ"}
-DISPLAY_NAMES = _DISPLAY
+DISPLAY_NAMES = {omega_up: "ω_up", omega_dwn: "ω_dwn", gamma: "γ", mu: "μ", eps: "ε", sigma: "σ"}
 
 
 def show(expr: sp.Expr) -> str:
-    swap = {s: sp.Symbol(_DISPLAY.get(s, s.name), positive=True) for s in expr.free_symbols}
+    swap = {s: sp.Symbol(DISPLAY_NAMES.get(s, s.name), positive=True) for s in expr.free_symbols}
     text = sp.sstr(expr.xreplace(swap), order="rev-lex")
     return text.replace("Min(", "min(").replace("Max(", "max(").replace("**", "^")
 
 
 def show_latex(expr: sp.Expr) -> str:
-    return sp.latex(expr, symbol_names=LATEX_NAMES, order="rev-lex").replace(r"\min", r"\min")
+    return sp.latex(expr, symbol_names=LATEX_NAMES, order="rev-lex")
 
 
 def findings(cells: list[Cell]) -> list[str]:
