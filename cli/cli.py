@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "theory": ("boundlab.theory.cli_theory", "evaluate one encoded result (bound, definition, omega)"),
     "table": ("boundlab.theory.cli_table", "regenerate the paper's rate-summary (or features) table"),
     "audit": ("boundlab.theory.cli_audit", "check every bound for dimensions and step-size hypotheses"),
+    "simulate": ("boundlab.simulate.cli_simulate", "run R independent runs of an algorithm; write a tidy table"),
 }
 DEFAULT_COMMAND = "summary"
 

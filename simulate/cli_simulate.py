@@ -1,0 +1,157 @@
+"""boundlab simulate CONFIG.toml --out FILE: run R independent runs of one algorithm, write a tidy table.
+
+The table has columns run, k, excess_loss, excess_loss_avg, dist2, local_gap2, upsilon,
+grad2_hat, bits_up, bits_down and diverged (one row per run and checkpoint). FILE is CSV, or
+parquet if it ends in .parquet (needs pyarrow). The resolved config, the seed, the boundlab
+version and the problem's exact constants are written to FILE.meta.json (and, for parquet, also
+into the file's key-value metadata under "boundlab"). Every config key is also a flag
+(--KEY or --SECTION.KEY); a flag beats the file. Without --out, a summary is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import sys
+from typing import Any
+
+import numpy as np
+
+from boundlab.errors import BoundlabError
+from boundlab.simulate import config as C
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments: the config file, one flag per config key, --overwrite."""
+    parser.add_argument("config", nargs="?", help="TOML config file (optional: every key is also a flag)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    for key in C.KEYS:
+        flags = [key.flag]
+        if "_" in key.dotted:
+            flags.append("--" + key.dotted)
+        if key.dotted == "allow_large_step":
+            parser.add_argument(*flags, dest=key.dotted, action="store_const", const=True, default=None,
+                                help=key.help)
+        else:
+            default = "" if key.default is None else f" (default: {key.default})"
+            parser.add_argument(*flags, dest=key.dotted, default=None, metavar=key.kind.upper(),
+                                help=key.help + default)
+
+
+def _check_output(path: str, overwrite: bool) -> None:
+    if path.endswith(".parquet"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise BoundlabError("out: writing parquet needs pyarrow: pip install 'boundlab[parquet]' "
+                                "(or give a .csv file)") from None
+    elif not path.endswith(".csv"):
+        raise BoundlabError(f"out must end in .csv or .parquet, got {path!r}")
+    for p in (path, path + ".meta.json"):
+        if os.path.exists(p) and not overwrite:
+            raise BoundlabError(f"out: {p} exists; use --overwrite to replace it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise BoundlabError(f"out: folder {folder} does not exist")
+
+
+def metadata(cfg: dict[str, Any], result) -> dict[str, Any]:
+    """What goes into FILE.meta.json."""
+    from boundlab import __version__
+    return {"boundlab_version": __version__, "seed": cfg["seed"],
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "config": C.public(cfg), "result": _jsonable(result.meta)}
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
+
+
+def write(result, cfg: dict[str, Any], path: str) -> None:
+    """Write the tidy table and its metadata (see the module docstring)."""
+    frame = result.to_frame()
+    meta = metadata(cfg, result)
+    text = json.dumps(meta, indent=2)
+    if path.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"boundlab": text.encode()})
+        pq.write_table(table, path)
+    else:
+        frame.to_csv(path, index=False, float_format="%.17g")
+    with open(path + ".meta.json", "w") as fh:
+        fh.write(text + "\n")
+
+
+def summary(result) -> str:
+    """Mean and standard error over runs of each record at the last checkpoint."""
+    lines = [f"{result.n_runs} runs, k = {int(result.k[-1])}, gamma = {result.meta['gamma']:.6g} "
+             f"(bound {result.meta['gamma_bound']}), diverged: {int(result.diverged.sum())}"]
+    for name, arr in result.records.items():
+        col = arr[:, -1]
+        ok = np.isfinite(col)
+        if ok.any():
+            m = col[ok].mean()
+            se = col[ok].std(ddof=1) / np.sqrt(ok.sum()) if ok.sum() > 1 else float("nan")
+            lines.append(f"  {name:16s} {m:.6g} +- {se:.2g}")
+        else:
+            lines.append(f"  {name:16s} n/a")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve the config, simulate, write the output. Bad input raises BoundlabError (exit 2)."""
+    file_values = C.load_toml(args.config) if args.config else {}
+    flags = {k.dotted: getattr(args, k.dotted, None) for k in C.KEYS}
+    cfg = C.resolve(file_values, flags)
+    out = cfg["out"]
+    if out:
+        _check_output(out, args.overwrite)
+    from boundlab.simulate.engine import tune_allocator
+    tune_allocator()                       # this process is ours: recycle the per-iteration arrays
+    result = C.run_config(cfg, keep_partial=True)
+    interrupted = bool(result.meta.get("interrupted"))
+    if interrupted:
+        print(f"boundlab simulate: interrupted: keeping the {result.n_runs} runs finished "
+              f"(of {cfg['runs']})", file=sys.stderr)
+    if result.diverged.any():
+        runs = np.flatnonzero(result.diverged)
+        shown = ", ".join(map(str, runs[:10])) + (", ..." if runs.size > 10 else "")
+        print(f"boundlab simulate: warning: {runs.size} of {result.n_runs} runs diverged (runs {shown})",
+              file=sys.stderr)
+    if not result.sigma_valid.all():
+        print(f"boundlab simulate: warning: {int((~result.sigma_valid).sum())} runs left the region where "
+              "sigma^2 is a valid bound (see the metadata)", file=sys.stderr)
+    if out:
+        write(result, cfg, out)
+        print(f"wrote {out} ({result.n_runs} runs x {result.k.shape[0]} checkpoints) and {out}.meta.json")
+    else:
+        print(summary(result))
+    return 130 if interrupted else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (until ``simulate`` is listed in boundlab's COMMANDS)."""
+    parser = argparse.ArgumentParser(prog="boundlab simulate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    configure(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except BoundlabError as err:
+        print(f"boundlab simulate: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,348 @@
+r"""The engine: R independent runs of one algorithm on one problem, vectorised, with per-run records.
+
+:func:`simulate` splits the runs into batches made of whole RNG blocks (see
+:mod:`boundlab.simulate.rng`), so that any batching gives bit-identical numbers, and within a
+batch loops only over iterations: every array is ``(R, d)`` or ``(R, N, d)``.
+
+Recorded per run at each checkpoint k (``k = 0`` is the initial point):
+
+========================  ======================================================================
+``excess_loss``           :math:`F(w_k)-F_*` (exact quadratic form, no cancellation)
+``excess_loss_avg``       :math:`F(\bar w_k)-F_*`, :math:`\bar w_k=\frac1k\sum_{i=0}^{k-1}w_i`
+                          (Theorem 6); at k = 0, :math:`F(w_0)-F_*`
+``dist2``                 :math:`\|w_k-w_*\|^2`
+``local_gap2``            :math:`\|w_k-\widehat w_k\|^2` (mean over workers if each has a model;
+                          0 for degraded and uncompressed algorithms)
+``upsilon``               :math:`\Upsilon_k=\|w_k-H_{k-1}\|^2` (mean over workers for per-worker
+                          memories); NaN for algorithms without a downlink memory
+``grad2_hat``             :math:`\|\nabla F(\widehat w_{k-1})\|^2` (mean over workers if each has
+                          a model); NaN at k = 0
+``bits_up``, ``bits_down``  cumulative bits over the N worker links (see ``Context``)
+========================  ======================================================================
+
+A run *diverges* at the first iteration where :math:`F(w_k)-F_*`, :math:`\|w_k-w_*\|^2` or
+:math:`\|\widehat w_k-w_*\|^2` is not finite (overflow or NaN); it is reported in
+``diverged_at`` (-1 if never) and its later records are inf/NaN. Other runs are unaffected.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from boundlab.errors import BoundlabError
+from boundlab.simulate.algorithms import Algorithm, Context, sq_norm
+from boundlab.simulate.problems import Problem
+from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
+
+RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "grad2_hat", "bits_up", "bits_down")
+
+
+@dataclass
+class SimulationResult:
+    """Per-run records: ``records[name]`` is ``(R, len(k))``; ``diverged_at`` is ``(R,)``."""
+
+    k: np.ndarray
+    records: dict[str, np.ndarray]
+    diverged_at: np.ndarray
+    max_query_dist2: np.ndarray
+    meta: dict = field(default_factory=dict)
+    run_offset: int = 0
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.diverged_at.shape[0])
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """(R,) bool: did the run diverge (inf/NaN) at some iteration."""
+        return self.diverged_at >= 0
+
+    @property
+    def sigma_valid(self) -> np.ndarray:
+        """(R,) bool: every gradient of the run was queried where the problem's sigma^2 holds."""
+        radius = self.meta.get("problem", {}).get("sigma2_radius")
+        if radius is None:
+            return np.ones(self.n_runs, dtype=bool)
+        return self.max_query_dist2 <= radius ** 2
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.records[name]
+
+    def to_frame(self):
+        """Tidy table: columns ``run``, ``k``, one per record, and ``diverged`` (by iteration k)."""
+        import pandas as pd
+        R, K = self.n_runs, self.k.shape[0]
+        cols = {"run": np.repeat(np.arange(self.run_offset, self.run_offset + R), K), "k": np.tile(self.k, R)}
+        for name in RECORDS:
+            cols[name] = self.records[name].reshape(-1)
+        da = np.repeat(self.diverged_at, K)
+        cols["diverged"] = (da >= 0) & (da <= cols["k"])
+        return pd.DataFrame(cols)
+
+    @staticmethod
+    def concat(parts: Sequence["SimulationResult"]) -> "SimulationResult":
+        first = parts[0]
+        return SimulationResult(
+            k=first.k, records={n: np.concatenate([p.records[n] for p in parts]) for n in RECORDS},
+            diverged_at=np.concatenate([p.diverged_at for p in parts]),
+            max_query_dist2=np.concatenate([p.max_query_dist2 for p in parts]), meta=first.meta,
+            run_offset=first.run_offset)
+
+
+def tune_allocator() -> bool:
+    """Let glibc serve the engine's per-iteration arrays from its heap instead of mapping and
+    unmapping them at every iteration (mmap threshold 64 MiB, trim threshold 256 MiB).
+
+    Each iteration allocates a few arrays of R*N*d floats (3.2 MB at R = 1000, N = 20, d = 20);
+    above glibc's default 128 kB threshold each one is a fresh mmap and costs page faults. This
+    setting measured about 20% more worker-steps per second. It is process-wide (freed memory is
+    returned to the system less eagerly), so only the ``boundlab simulate`` command and the
+    benchmark call it; the library does not. Returns False where it does not apply (not glibc).
+    """
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3                     # glibc's <malloc.h> constants
+        return bool(libc.mallopt(m_mmap_threshold, 64 << 20)) and bool(libc.mallopt(m_trim_threshold, 256 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
+def checkpoints(spec: "str | int | Sequence[int]", n_iter: int) -> np.ndarray:
+    """Iterations to record: ``"all"``, an int m (every m-th, plus the last), ``"log:M"`` (about M
+    log-spaced) or an explicit list. Always contains 0 and ``n_iter``."""
+    if isinstance(spec, str):
+        if spec == "all":
+            ks = np.arange(n_iter + 1)
+        elif spec.startswith("log:"):
+            try:
+                m = int(spec[4:])
+            except ValueError:
+                m = 0
+            if m < 1:
+                raise BoundlabError(f"checkpoints: 'log:M' needs an integer M >= 1, got {spec!r}")
+            ks = np.unique(np.round(np.logspace(0, math.log10(max(n_iter, 1)), m)).astype(int))
+        else:
+            raise BoundlabError(f"checkpoints must be 'all', an integer, 'log:M' or a list, got {spec!r}")
+    elif isinstance(spec, bool):
+        raise BoundlabError(f"checkpoints must be 'all', an integer, 'log:M' or a list, got {spec!r}")
+    elif isinstance(spec, (int, np.integer)):
+        if spec < 1:
+            raise BoundlabError(f"checkpoints: the recording period must be >= 1, got {spec}")
+        ks = np.arange(0, n_iter + 1, int(spec))
+    else:
+        ks = np.asarray(list(spec))
+        if ks.size and (ks.dtype.kind not in "iu" or ks.min() < 0 or ks.max() > n_iter):
+            raise BoundlabError(f"checkpoints: a list of iterations in [0, {n_iter}], got {list(spec)!r}")
+    return np.unique(np.concatenate([[0, n_iter], ks.astype(int)]))
+
+
+SCHEDULES: dict[str, Callable[[float, np.ndarray], np.ndarray]] = {
+    "constant": lambda g, k: np.full(k.shape, g),
+    "inv_sqrt": lambda g, k: g / np.sqrt(k),          # gamma_k = gamma / sqrt(k)
+}
+
+
+def step_sizes(gamma: float, schedule: "str | Callable[[int], float]", n_iter: int) -> np.ndarray:
+    """gamma_k for k = 1..n_iter: a named schedule (``constant``, ``inv_sqrt``) or a callable of k."""
+    k = np.arange(1, n_iter + 1, dtype=float)
+    if callable(schedule):
+        out = np.array([float(schedule(int(i))) for i in k])
+    elif schedule in SCHEDULES:
+        out = SCHEDULES[schedule](gamma, k)
+    else:
+        raise BoundlabError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if not np.all(np.isfinite(out)) or np.any(out <= 0):
+        raise BoundlabError("schedule: every step size must be finite and > 0")
+    return out
+
+
+def resolve_gamma(algorithm: Algorithm, problem: Problem, gamma: "float | str | None",
+                  allow_large_step: bool) -> tuple[float, float | None]:
+    """(gamma, bound): the default is the theory's bound; a larger gamma needs ``allow_large_step``."""
+    bound = algorithm.gamma_bound(problem)
+    if gamma is None or gamma == "theory":
+        if bound is None:
+            raise BoundlabError(f"gamma: no theoretical step size for '{algorithm.name}' with these operators "
+                                "(a biased operator has no omega); give gamma explicitly")
+        return bound, bound
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma <= 0:
+        raise BoundlabError(f"gamma must be a finite number > 0 or 'theory', got {gamma!r}")
+    if bound is not None and gamma > bound * (1 + 1e-12) and not allow_large_step:
+        raise BoundlabError(f"gamma = {gamma:.6g} is above the theory's bound {bound:.6g} for '{algorithm.name}' "
+                            f"({algorithm.step_bound}); set allow_large_step = true (--allow-large-step) to run it")
+    return float(gamma), bound
+
+
+def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int,
+             gamma: "float | str | None" = None, schedule: "str | Callable[[int], float]" = "constant",
+             seed: int = 0, checkpoints_spec: "str | int | Sequence[int]" = "all", batch_runs: int | None = None,
+             allow_large_step: bool = False, progress: bool | None = None, processes: int = 1,
+             keep_partial_on_interrupt: bool = False) -> SimulationResult:
+    """Run ``n_runs`` independent runs of ``n_iter`` iterations; see the module docstring.
+
+    ``gamma`` defaults to the theory's bound for the algorithm (``Algorithm.step_bound``);
+    ``batch_runs`` (rounded up to whole blocks of ``BLOCK_SIZE``) bounds the memory and does not
+    change any number; nor does ``processes`` (batches run in that many processes).
+    ``progress``: None = a tqdm bar on a terminal, shown after 2 s. With
+    ``keep_partial_on_interrupt``, Ctrl-C returns the batches already finished
+    (``meta["interrupted"] = True``) instead of losing them.
+    """
+    for name, v, low in (("runs", n_runs, 1), ("iterations", n_iter, 1), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise BoundlabError(f"{name} must be an integer >= {low}, got {v!r}")
+    algorithm.setup(problem)
+    gamma0, bound = resolve_gamma(algorithm, problem, gamma, allow_large_step)
+    gammas = step_sizes(gamma0, schedule, n_iter)
+    ks = checkpoints(checkpoints_spec, n_iter)
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise BoundlabError(f"processes must be an integer >= 1, got {processes!r}")
+    if batch_runs is None:
+        batch_runs = min(1024, -(-n_runs // processes))
+    if isinstance(batch_runs, bool) or not isinstance(batch_runs, int) or batch_runs < 1:
+        raise BoundlabError(f"batch_runs must be an integer >= 1, got {batch_runs!r}")
+    per_batch = -(-batch_runs // BLOCK_SIZE) * BLOCK_SIZE
+    starts = list(range(0, n_runs, per_batch))
+    meta = {"seed": int(seed), "runs": int(n_runs), "iterations": int(n_iter), "gamma": gamma0,
+            "gamma_bound": bound, "schedule": schedule if isinstance(schedule, str) else "callable",
+            "allow_large_step": bool(allow_large_step), "block_size": BLOCK_SIZE,
+            "problem": problem.constants(), "algorithm": algorithm.describe()}
+    stops = [min(r0 + per_batch, n_runs) for r0 in starts]
+    processes = min(processes, len(starts))
+    meta["processes"] = processes
+    parts: list[SimulationResult] = []
+    t0 = time.perf_counter()
+    try:
+        if processes == 1:
+            bar = _progress_bar(progress, len(starts) * n_iter, algorithm.name)
+            try:
+                for r0, r1 in zip(starts, stops):
+                    parts.append(_run_batch(problem, algorithm, gammas, ks, seed, r0, r1, bar))
+            finally:
+                if bar is not None:
+                    bar.close()
+        else:
+            _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress, parts)
+    except KeyboardInterrupt:
+        if not (keep_partial_on_interrupt and parts):
+            raise
+        meta["interrupted"] = True          # the whole batches finished so far are returned
+    elapsed = time.perf_counter() - t0
+    result = SimulationResult.concat(parts)
+    meta["elapsed_s"] = elapsed
+    done = result.n_runs
+    meta["runs_completed"] = done
+    meta["worker_steps_per_s"] = done * problem.N * n_iter / elapsed if elapsed > 0 else None
+    meta["diverged_runs"] = np.flatnonzero(result.diverged).tolist()
+    result.meta = meta
+    meta["sigma_invalid_runs"] = np.flatnonzero(~result.sigma_valid).tolist()
+    return result
+
+
+def _progress_bar(progress: bool | None, total: int, desc: str):
+    if progress is False:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit="it", delay=2.0, leave=False, file=sys.stderr,
+                disable=None if progress is None else False, mininterval=0.5)
+
+
+def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress,
+                  parts: list[SimulationResult]) -> None:
+    """Batches in a process pool, appended to ``parts`` in run order (identical to sequential)."""
+    from concurrent.futures import ProcessPoolExecutor
+    bar = _progress_bar(progress, len(starts), f"{algorithm.name} (batches)")
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None)
+                   for r0, r1 in zip(starts, stops)]
+        try:
+            for fut in futures:
+                parts.append(fut.result())
+                if bar is not None:
+                    bar.update(1)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.ndarray, seed: int,
+               r0: int, r1: int, bar) -> SimulationResult:
+    R, n_iter = r1 - r0, gammas.shape[0]
+    ctx = Context(problem, RunRNG(seed, r0, r1), algo.up, algo.down, algo.p)
+    st = algo.init_state(ctx, problem.w0)
+    rec = {n: np.full((R, ks.shape[0]), np.nan) for n in RECORDS}
+    is_ck = np.zeros(n_iter + 1, dtype=bool)
+    is_ck[ks] = True
+    diverged_at = np.full(R, -1)
+    w_star = problem.w_star
+    track_region = problem.sigma2_radius is not None
+    max_q = _per_run_sq(st.w_hat - w_star, reduce=np.max) if track_region else np.zeros(R)
+    wsum = np.zeros_like(st.w)
+    tick = max(1, n_iter // 200)
+    shown = 0
+    j = 0
+
+    def record(k: int, grad2: np.ndarray | float) -> None:
+        nonlocal j
+        w = st.w
+        rec["excess_loss"][:, j] = problem.excess_loss(w)
+        rec["excess_loss_avg"][:, j] = problem.excess_loss(wsum / k) if k else rec["excess_loss"][:, j]
+        rec["dist2"][:, j] = sq_norm(w - w_star)
+        rec["local_gap2"][:, j] = 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat))
+        if st.upsilon is not None:
+            rec["upsilon"][:, j] = st.upsilon
+        rec["grad2_hat"][:, j] = grad2
+        rec["bits_up"][:, j] = ctx.bits_up
+        rec["bits_down"][:, j] = ctx.bits_down
+        j += 1
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        record(0, np.nan)
+        for k in range(1, n_iter + 1):
+            if is_ck[k]:
+                grad2 = _per_run_sq(problem.full_gradient(st.w_hat))     # ||grad F(w_hat_{k-1})||^2
+            wsum += st.w
+            ctx.begin_iteration()
+            algo.step(st, ctx, gammas[k - 1], k)
+            # diverged: F(w_k) - F*, ||w_k - w*||^2 or ||w_hat_k - w*||^2 not finite (overflow, NaN)
+            bad = ~(np.isfinite(problem.excess_loss(st.w)) & np.isfinite(sq_norm(st.w - w_star)))
+            if st.w_hat is not st.w:
+                q = _per_run_sq(st.w_hat - w_star, reduce=np.max)
+                bad |= ~np.isfinite(q)
+                if track_region:
+                    np.fmax(max_q, q, out=max_q)
+            new = bad & (diverged_at < 0)
+            if new.any():
+                diverged_at[new] = k
+            if track_region and st.w_hat is st.w:
+                np.fmax(max_q, sq_norm(st.w - w_star), out=max_q)
+            if is_ck[k]:
+                record(k, grad2)
+            if bar is not None and (k % tick == 0 or k == n_iter):
+                bar.update(k - shown)
+                shown = k
+            if (diverged_at >= 0).all():          # nothing left to compute: later records stay NaN
+                if bar is not None:
+                    bar.update(n_iter - shown)
+                break
+    return SimulationResult(k=ks, records=rec, diverged_at=diverged_at, max_query_dist2=max_q, run_offset=r0)
+
+
+def _gap(w: np.ndarray, w_hat: np.ndarray) -> np.ndarray:
+    return w - w_hat if w_hat.ndim == 2 else w[:, None, :] - w_hat
+
+
+def _per_run_sq(x: np.ndarray, reduce: Callable = np.mean) -> np.ndarray:
+    """||x||^2 per run: (R, d) -> (R,), (R, m, d) -> reduce over the m workers."""
+    s = sq_norm(x)
+    return s if s.ndim == 1 else reduce(s, axis=1)
