@@ -17,6 +17,8 @@ Recorded per run at each checkpoint k (``k = 0`` is the initial point):
                           memories); NaN for algorithms without a downlink memory
 ``grad2_hat``             :math:`\|\nabla F(\widehat w_{k-1})\|^2` (mean over workers if each has
                           a model); NaN at k = 0
+``excess_loss_hat``       :math:`F(\widehat w_{k-1})-F_*` (mean over workers if each has a model;
+                          Theorem 7's recursion); NaN at k = 0
 ``bits_up``, ``bits_down``  cumulative bits over the N worker links (see ``Context``)
 ========================  ======================================================================
 
@@ -39,7 +41,8 @@ from boundlab.simulate.algorithms import Algorithm, Context, sq_norm
 from boundlab.simulate.problems import Problem
 from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
 
-RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "grad2_hat", "bits_up", "bits_down")
+RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "grad2_hat", "excess_loss_hat",
+           "bits_up", "bits_down")
 
 
 @dataclass
@@ -292,7 +295,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     shown = 0
     j = 0
 
-    def record(k: int, grad2: np.ndarray | float) -> None:
+    def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float) -> None:
         nonlocal j
         w = st.w
         rec["excess_loss"][:, j] = problem.excess_loss(w)
@@ -302,15 +305,17 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
         if st.upsilon is not None:
             rec["upsilon"][:, j] = st.upsilon
         rec["grad2_hat"][:, j] = grad2
+        rec["excess_loss_hat"][:, j] = loss_hat
         rec["bits_up"][:, j] = ctx.bits_up
         rec["bits_down"][:, j] = ctx.bits_down
         j += 1
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        record(0, np.nan)
+        record(0, np.nan, np.nan)
         for k in range(1, n_iter + 1):
             if is_ck[k]:
                 grad2 = _per_run_sq(problem.full_gradient(st.w_hat))     # ||grad F(w_hat_{k-1})||^2
+                loss_hat = _per_run_mean(problem.excess_loss(st.w_hat))  # F(w_hat_{k-1}) - F_*
             wsum += st.w
             ctx.begin_iteration()
             algo.step(st, ctx, gammas[k - 1], k)
@@ -327,7 +332,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             if track_region and st.w_hat is st.w:
                 np.fmax(max_q, sq_norm(st.w - w_star), out=max_q)
             if is_ck[k]:
-                record(k, grad2)
+                record(k, grad2, loss_hat)
             if bar is not None and (k % tick == 0 or k == n_iter):
                 bar.update(k - shown)
                 shown = k
@@ -340,6 +345,11 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
 
 def _gap(w: np.ndarray, w_hat: np.ndarray) -> np.ndarray:
     return w - w_hat if w_hat.ndim == 2 else w[:, None, :] - w_hat
+
+
+def _per_run_mean(x: np.ndarray) -> np.ndarray:
+    """(R,) as is, (R, m) averaged over the m workers."""
+    return x if x.ndim == 1 else x.mean(axis=1)
 
 
 def _per_run_sq(x: np.ndarray, reduce: Callable = np.mean) -> np.ndarray:

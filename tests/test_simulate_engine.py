@@ -66,6 +66,9 @@ def test_records_against_a_direct_computation():
         np.testing.assert_allclose(res["excess_loss_avg"][r], [F(v) - Fstar for v in avg], rtol=1e-9, atol=1e-13)
         gF = [np.sum((A @ (v - prob.w_star)) ** 2) for v in ws[:-1]]
         np.testing.assert_allclose(res["grad2_hat"][r, 1:], gF, rtol=1e-12)
+        # F(w_hat_{k-1}) - F_*: here w_hat = w (no downlink compression), so F(w_{k-1}) - F_*.
+        np.testing.assert_allclose(res["excess_loss_hat"][r, 1:], [F(v) - Fstar for v in ws[:-1]], rtol=1e-9,
+                                   atol=1e-13)
     assert np.isnan(res["grad2_hat"][:, 0]).all() and np.isnan(res["upsilon"]).all()
     # bits: N workers x 32 d bits per iteration each way (uncompressed)
     np.testing.assert_array_equal(res["bits_up"][0], 32 * 4 * 3 * np.arange(13))
