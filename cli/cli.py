@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "table": ("boundlab.theory.cli_table", "regenerate the paper's rate-summary (or features) table"),
     "audit": ("boundlab.theory.cli_audit", "check every bound for dimensions and step-size hypotheses"),
     "simulate": ("boundlab.simulate.cli_simulate", "run R independent runs of an algorithm; write a tidy table"),
+    "verify": ("boundlab.verify.cli_verify", "check every bound against simulation, with honest statistics"),
+    "sweep": ("boundlab.simulate.cli_sweep", "run a grid of simulations in parallel, cached and resumable"),
 }
 DEFAULT_COMMAND = "summary"
 

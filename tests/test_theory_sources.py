@@ -12,7 +12,7 @@ EXPECT = {"A1": "Assumption 1", "A2": "Assumption 2", "A3": "Assumption 3", "A4"
           "thm8": "Theorem 8", "thm9": "Theorem 9", "V_k": "V_k", "Phi": r"\Phi(\gamma) :=", "Phi_Rd": "Phi^{",
           "gamma_up": "gamma_{\\max}^{\\text{up}}", "gamma_max_artemis_dore": "Dore}}",
           "thm7_averaged": "weighted Polyak", "L_tilde": "tilde{L}", "thm6_tuned": "step-size",
-          "heterogeneous_extension": "Heterogeneous framework"}
+          "heterogeneous_extension": "Heterogeneous framework", "mcm_local_gap": "downlink memory"}
 
 
 @pytest.mark.parametrize("result", all_results(), ids=lambda r: r.name)

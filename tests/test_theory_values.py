@@ -47,7 +47,7 @@ COVERED = {
     "A1", "A2", "A3", "A4", "A5",
     "V_k", "Phi", "Phi_Rd", "gamma_up", "gamma_down", "gamma_upsilon", "gamma_max", "L_tilde",
     "prop1", "thm3", "limit_variance_ghost", "thm5", "thm6", "thm6_averaged", "thm6_tuned",
-    "limit_variance_mcm", "thm7", "thm7_linear", "thm7_averaged", "thm8", "thm9", "heterogeneous_extension",
+    "limit_variance_mcm", "mcm_local_gap", "thm7", "thm7_linear", "thm7_averaged", "thm8", "thm9", "heterogeneous_extension",
     "gamma_max_artemis_dore", "gamma_max_diana", "limit_variance_diana", "limit_variance_artemis_dore",
     "rate_diana", "rate_artemis_dore", "complexity_sc_diana", "complexity_sc_artemis_dore",
     "complexity_convex_diana", "complexity_convex_artemis_dore",
@@ -491,6 +491,14 @@ def test_thm8_has_no_formula_and_extends_theorems_5_to_7():
     assert all(name.startswith(("thm5", "thm6", "thm7")) for name in r.extends)
 
 
+def test_mcm_local_gap():
+    # omega_dwn = 3, E Upsilon_k = 0.5: bound = 3 * 0.5 = 1.5 (exact in floating point).
+    e = get("mcm_local_gap").evaluate(omega_dwn=3, upsilon=0.5, local_gap2=1.4)
+    assert float(e.value) == 1.5 and bool(e.holds)
+    assert not bool(get("mcm_local_gap").evaluate(omega_dwn=3, upsilon=0.5, local_gap2=1.6).holds)
+    assert get("mcm_local_gap").status is Status.D and "rand-k" in get("mcm_local_gap").tight
+
+
 def test_heterogeneous_extension_is_order_level_and_has_no_formula():
     # THEORY.md section 1: "at the cost of a constant 2" without saying which constants: [O], no formula.
     r = get("heterogeneous_extension")
@@ -635,7 +643,7 @@ def test_status_tags_match_THEORY_md():
     # THEORY.md section 3: Phi^Rd's "/K" is [S?] (hence Theorem 9), and Theorem 7's averaged corollary is [S?].
     assert by_tag[Status.S_DOUBT] == {"Phi_Rd", "thm7_averaged", "thm9"}
     # THEORY.md section 3, Theorem 6: the tuned-step form is derived.
-    assert by_tag[Status.D] == {"thm6_tuned"}
+    assert by_tag[Status.D] == {"thm6_tuned", "mcm_local_gap"}
     assert get("gamma_max_artemis_dore").status is Status.S
     assert not any(get(n).status.exact for n in by_tag[Status.O] | by_tag[Status.S_DOUBT])
 

@@ -98,6 +98,20 @@ def thm5():
               + 2 * gamma**2 * sigma**2 * (1 + omega_up) / (N * b))
 
 
+@encode("mcm_local_gap", "Local-model gap of MCM (A1 on the downlink)", "bound", Status.D,
+        Source("The downlink memory mechanism for MCM", 472, "w_hat_k = H_{k-1} + C_dwn(w_k - H_{k-1})"),
+        algorithms=MCM, hypotheses=assumed("A1"),
+        tight="Equality for a downlink operator attaining A1 with equality (rand-k, Bernoulli-p): "
+              "E[||w_k - w_hat_k||^2 | w_k, H_{k-1}] = omega_dwn Upsilon_k (THEORY.md section 6).",
+        notes="Derived: w_k - w_hat_k = Omega_k - C_dwn(Omega_k) with Omega_k = w_k - H_{k-1}, so A1 gives "
+              "E[||w_k - w_hat_k||^2 | w_k, H_{k-1}] <= omega_dwn ||Omega_k||^2 = omega_dwn Upsilon_k. It is the "
+              "residual bound of the derivation of V_k and Phi (boundlab.theory.derivations). For Rand-MCM, both "
+              "sides are averages over the workers' memories.")
+def mcm_local_gap():
+    r"""\mathbb E\|w_k - \widehat w_k\|^2 \le \omega_{\rm dwn}\,\mathbb E\Upsilon_k"""
+    return le(local_gap2, omega_dwn * upsilon)
+
+
 _MCM_BASE = (*assumed("A1", "A3", "A5", "homogeneous", "no uplink memory", "init"), ALPHA_DERIVED)
 _MCM_HYPS = (*_MCM_BASE, STEP_LE_GAMMA_MAX)
 

@@ -1,4 +1,13 @@
-"""boundlab.verify: checks of every bound against simulation.
+"""boundlab.verify: every bound of ``boundlab.theory`` checked against ``boundlab.simulate``.
 
-Not implemented yet: see issue 4.
+>>> from boundlab.verify import run_suite
+>>> report = run_suite("quick", seed=0)       # doctest: +SKIP
+>>> report.exit_code, report.to_frame()[["check", "ratio", "verdict"]]   # doctest: +SKIP
+
+Each check (:mod:`~boundlab.verify.checks`) simulates a setting that satisfies its result's
+hypotheses and evaluates both sides of the encoded statement per run; the suite
+(:mod:`~boundlab.verify.suite`) judges them with the statistics of :mod:`~boundlab.verify.stats`.
 """
+from boundlab.verify.suite import Report, Row, run_suite
+
+__all__ = ["Report", "Row", "run_suite"]

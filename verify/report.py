@@ -1,0 +1,95 @@
+"""Render a :class:`~boundlab.verify.suite.Report`: terminal table, markdown, CSV, JSON."""
+from __future__ import annotations
+
+import json
+import math
+
+from boundlab.verify.suite import Report, Row
+
+LEGEND = (
+    "measured: mean of the left side over runs with its two-sided interval; bound: mean of the right side "
+    "(x tighten); ratio: E[left]/E[right] with its interval (delta method). Verdicts: an upper bound 'holds' "
+    "when the one-sided interval on E[left - right] lies below 0, is 'violated' when it lies above 0, "
+    "'inconclusive' otherwise; an equality 'holds' when the ratio's interval contains 1. Every interval is at "
+    "level alpha/M (Bonferroni over the M random comparisons), so the suite's false-alarm rate is at most alpha. "
+    "Each row shows the check's worst checkpoint k. For a recursion (thm3, thm5, thm6, thm7) the right side "
+    "carries the previous value of the left side, so its ratio is close to 1 by construction at small steps.")
+
+
+def _iv(iv) -> str:
+    if iv is None:
+        return "-"
+    if iv.low == iv.high:
+        return f"{iv.estimate:.4g} (exact)"
+    return f"{iv.estimate:.4g} [{iv.low:.4g}, {iv.high:.4g}]"
+
+
+def _num(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+def _hyp(r: Row) -> str:
+    if r.hypotheses_ok:
+        return "yes"
+    bad = [k for k, v in r.hypotheses.items() if v is not True]
+    return "NO: " + ", ".join(bad)
+
+
+COLUMNS = ("check", "tag", "k", "measured", "bound", "ratio", "verdict", "hypotheses")
+
+
+def _cells(r: Row) -> list[str]:
+    return [r.check, f"[{r.tag}]", "-" if r.k is None else str(r.k), _iv(r.measured), _num(r.bound), _iv(r.ratio),
+            r.verdict + (f" ({r.detail})" if r.detail and r.verdict != "holds" else ""), _hyp(r)]
+
+
+def render(report: Report, fmt: str = "table") -> str:
+    if fmt == "json":
+        return json.dumps({
+            "suite": report.suite, "seed": report.seed, "tighten": report.tighten, "alpha": report.alpha,
+            "comparisons": report.n_comparisons, "exit_code": report.exit_code,
+            "violations": [r.check for r in report.violations], "findings": [r.check for r in report.findings],
+            "checks": [{
+                "check": r.check, "tag": r.tag, "kind": r.kind, "config": r.config, "k": r.k,
+                "measured": _ivd(r.measured), "bound": r.bound, "ratio": _ivd(r.ratio), "verdict": r.verdict,
+                "hypotheses_ok": r.hypotheses_ok, "hypotheses": r.hypotheses, "detail": r.detail,
+                "checkpoints": [{"k": p["k"], "measured": _ivd(p["measured"]), "bound": p["bound"],
+                                 "ratio": _ivd(p["ratio"]), "verdict": p["verdict"]} for p in r.checkpoints],
+            } for r in report.rows]}, indent=2, default=_json_default)
+    if fmt == "csv":
+        return report.to_frame().to_csv(index=False).rstrip("\n")
+    head = (f"boundlab verify: suite '{report.suite}', seed {report.seed}, tighten {report.tighten:g}, "
+            f"alpha {report.alpha:g} over {report.n_comparisons} random comparisons")
+    rows = [_cells(r) for r in report.rows]
+    violated = [r.check for r in report.violations]
+    summary = (f"{sum(r.verdict == 'holds' for r in report.rows)} hold, "
+               f"{sum(r.verdict == 'inconclusive' for r in report.rows)} inconclusive, {len(violated)} violated"
+               + (f": {', '.join(violated)}" if violated else ""))
+    if report.findings:
+        summary += ("\nFindings on doubtful [S?] items (not counted as failures" +
+                    ("" if not report.strict else "; --strict counts them") + "): " +
+                    "; ".join(f"{r.check} violated" + (f" ({r.detail})" if r.detail else "") for r in report.findings))
+    configs = [f"- {r.check}: {r.config}" for r in report.rows]
+    if fmt == "markdown":
+        lines = [f"**{head}**", "", "| " + " | ".join(COLUMNS) + " |", "|---" * len(COLUMNS) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return "\n".join([*lines, "", summary, "", LEGEND, "", "Configurations:", *configs])
+    if fmt == "table":
+        widths = [max(len(COLUMNS[i]), *(len(row[i]) for row in rows)) for i in range(len(COLUMNS))]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+        return "\n".join([head, "", line(COLUMNS), line(["-" * w for w in widths]), *map(line, rows), "", summary,
+                          "", LEGEND, "", "Configurations:", *configs])
+    raise ValueError(fmt)
+
+
+def _ivd(iv):
+    return None if iv is None else {"estimate": iv.estimate, "low": iv.low, "high": iv.high, "level": iv.level}
+
+
+def _json_default(x):
+    if isinstance(x, float) and math.isinf(x):
+        return None
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
