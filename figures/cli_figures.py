@@ -1,0 +1,162 @@
+"""boundlab figures --out DIR: the paper's pictures from simulation, with the theory drawn over the data.
+
+  boundlab figures --out DIR                      all four figures (a few minutes on 2 cores)
+  boundlab figures limit-variance --out DIR       1. stationary excess loss vs omega_dwn, theory over it
+  boundlab figures convergence --out DIR          2. excess loss vs iterations and vs bits, two problems
+  boundlab figures tightness --out DIR [--from-csv FILE]   3. measured/bound of every verify check
+  boundlab figures step-sizes --out DIR           4. gamma_max and its three pieces vs omega
+
+Each figure is written as NAME.png and NAME.pdf, with the plotted data in NAME.csv and the
+settings in NAME.meta.json; existing files are kept unless --overwrite. Bands are the mean over
+independent runs +- 1.96 standard errors (a 95% normal interval). Figure 1's problem (and the
+quadratic of figure 2) take the problem keys of 'boundlab simulate' as flags (--problem.mu 0.2 ...).
+Tiny runs for a quick look: --runs 4 --iterations 200.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from boundlab.errors import BoundlabError
+from boundlab.simulate import config as C
+
+FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes")
+ORDER = ("step-sizes", "limit-variance", "convergence", "tightness")   # cheap first; verify (external) last
+FILE_NAMES = {"limit-variance": "limit_variance", "convergence": "convergence", "tightness": "tightness",
+              "step-sizes": "step_sizes"}
+
+
+def _gamma(text: str) -> "float | str":
+    return text if text in ("min", "theory") else float(text)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments (one group per figure)."""
+    parser.add_argument("figures", nargs="*", metavar="FIGURE",
+                        help=f"which figures: {', '.join(FIGURES)} or all (default: all)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if its parent exists)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files in DIR")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every simulation (default 0)")
+    parser.add_argument("--processes", type=int, default=2, help="simulations run in parallel (default 2)")
+    parser.add_argument("--runs", type=int, default=None, help="runs per simulation, figures 1 and 2")
+    parser.add_argument("--iterations", type=int, default=None, help="iterations per simulation, figures 1 and 2")
+    g1 = parser.add_argument_group("figure 1: limit variance vs omega_dwn")
+    g1.add_argument("--omegas", default="0,1,2,5,10,20", help="omega_dwn grid (default 0,1,2,5,10,20)")
+    g1.add_argument("--lv-algorithms", default="diana,artemis,dore,mcm,rand-mcm",
+                    help="from diana, artemis, dore, double-squeeze, mcm, rand-mcm")
+    g1.add_argument("--up", default="qsgd:s=1", help="uplink operator spec (default qsgd:s=1)")
+    g1.add_argument("--down", default="bernoulli", choices=("bernoulli", "randk"),
+                    help="downlink family with exact omega: bernoulli (p = 1/(1+omega)) or randk (k = d/(1+omega))")
+    g1.add_argument("--lv-runs", type=int, default=None, help="runs (default 64)")
+    g1.add_argument("--lv-iterations", type=int, default=None, help="iterations K (default 12000)")
+    g1.add_argument("--tail", type=float, default=0.5, help="window = the last TAIL fraction of the iterations")
+    g1.add_argument("--gamma", type=_gamma, default="min",
+                    help="'min' (default: the smallest theory bound over algorithms and omegas) or a number")
+    g1.add_argument("--allow-large-step", action="store_true", help="allow a gamma above a theory bound (figures 1, 2)")
+    g2 = parser.add_argument_group("figure 2: convergence")
+    g2.add_argument("--conv-algorithms", default="sgd,qsgd,diana,artemis,dore,double-squeeze,mcm,rand-mcm",
+                    help="algorithms (default: the paper's eight)")
+    g2.add_argument("--conv-problems", default="least_squares,quadratic", help="least_squares and/or quadratic")
+    g2.add_argument("--conv-up", default="qsgd:s=1", help="uplink operator (default qsgd:s=1)")
+    g2.add_argument("--conv-down", default="qsgd:s=1", help="downlink operator (default qsgd:s=1)")
+    g2.add_argument("--conv-runs", type=int, default=None, help="runs (default 12 least squares, 32 quadratic)")
+    g2.add_argument("--conv-iterations", type=int, default=None,
+                    help="iterations (default 40000 least squares, 5000 quadratic)")
+    g2.add_argument("--conv-gamma", type=_gamma, default="min",
+                    help="'min' (default: same step, the smallest bound), 'theory' (each its own) or a number")
+    g3 = parser.add_argument_group("figure 3: tightness")
+    g3.add_argument("--from-csv", default=None, metavar="FILE", help="a 'boundlab verify --format csv' table")
+    g3.add_argument("--suite", default="quick", help="verify suite to run when no --from-csv (default quick)")
+    g4 = parser.add_argument_group("figure 4: step sizes")
+    g4.add_argument("--step-N", type=int, default=20, help="number of workers N (default 20)")
+    g4.add_argument("--step-omega-up", type=float, default=20 ** 0.5,
+                    help="omega_up of panel (b) (default sqrt(20): s-quantization s = 1, d = 20)")
+    gp = parser.add_argument_group("problem of figure 1 and of figure 2's quadratic (keys of 'boundlab simulate')")
+    for key in C.KEYS:
+        if key.section == "problem":
+            gp.add_argument(key.flag, *(["--" + key.dotted] if "_" in key.dotted else []), dest=key.dotted,
+                            default=None, metavar="VALUE", help=key.help)
+
+
+def selected(names: list[str]) -> list[str]:
+    """The figures asked for, in the order they are made."""
+    bad = [n for n in names if n not in (*FIGURES, "all")]
+    if bad:
+        raise BoundlabError(f"figure {bad[0]!r} is not one of {', '.join(FIGURES)}, all")
+    wanted = set(FIGURES) if not names or "all" in names else set(names)
+    return [f for f in ORDER if f in wanted]
+
+
+def problem_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The --problem.KEY flags that were given."""
+    return {k.dotted: getattr(args, k.dotted) for k in C.KEYS
+            if k.section == "problem" and getattr(args, k.dotted, None) is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Make the figures; print one line per figure (and the MCM/Artemis ratio of figure 1)."""
+    from boundlab.figures import common, convergence, limit_variance, step_sizes, tightness
+    todo = selected(args.figures)
+    explicit = bool(args.figures) and "all" not in args.figures
+    common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
+    overrides = problem_overrides(args)
+    status = 0
+    for fig in todo:
+        t0 = time.perf_counter()
+        if fig == "step-sizes":
+            paths, _, _ = step_sizes.make(step_sizes.Settings(N=args.step_N, omega_up=args.step_omega_up), args.out)
+            extra = ""
+        elif fig == "limit-variance":
+            s = limit_variance.Settings(
+                omegas=args.omegas, algorithms=args.lv_algorithms, up=args.up, down=args.down,
+                runs=_first(args.lv_runs, args.runs, 64), iterations=_first(args.lv_iterations, args.iterations, 12000),
+                tail=args.tail, gamma=args.gamma, allow_large_step=args.allow_large_step, seed=args.seed,
+                processes=args.processes, problem=overrides)
+            paths, frame, meta = limit_variance.make(s, args.out)
+            algos = set(frame.algorithm)
+            extra = ""
+            if {"mcm", "artemis"} <= algos:
+                r = limit_variance.ratio_at_largest(meta)
+                extra = (f"; MCM/Artemis limit variance at omega_dwn = {r['omega_dwn']:g}: {r['ratio']:.3g} "
+                         f"[{r['low']:.3g}, {r['high']:.3g}] (95%)")
+        elif fig == "convergence":
+            s = convergence.Settings(
+                algorithms=args.conv_algorithms, problems=args.conv_problems, up=args.conv_up, down=args.conv_down,
+                runs=_first(args.conv_runs, args.runs, None), iterations=_first(args.conv_iterations, args.iterations, None),
+                gamma=args.conv_gamma, allow_large_step=args.allow_large_step, seed=args.seed,
+                processes=args.processes, quadratic=overrides)
+            paths, _, _ = convergence.make(s, args.out)
+            extra = ""
+        else:
+            try:
+                if args.from_csv:
+                    frame, source = tightness.load_csv(args.from_csv), f"from {args.from_csv}"
+                else:
+                    frame, source = tightness.from_verify(args.suite, args.seed), \
+                        f"boundlab.verify.run_suite({args.suite!r}, seed={args.seed})"
+            except tightness.VerifyUnavailable as err:
+                if explicit:
+                    raise
+                print(f"boundlab figures: {err}", file=sys.stderr)
+                continue
+            except BoundlabError:
+                raise
+            except Exception as err:       # verify is another package: report its failure, keep the other figures
+                if explicit:
+                    raise
+                print(f"boundlab figures: tightness: verify failed ({type(err).__name__}: {err}); figure 3 skipped",
+                      file=sys.stderr)
+                status = 1
+                continue
+            paths, _, _ = tightness.make(frame, args.out, source)
+            extra = ""
+        stem = paths[0].rsplit(".", 1)[0]
+        print(f"{fig}: {stem}.{{png,pdf,csv,meta.json}} ({time.perf_counter() - t0:.1f} s){extra}")
+    return status
+
+
+def _first(*values):
+    """The first value that is not None."""
+    return next((v for v in values if v is not None), None)

@@ -1,0 +1,155 @@
+"""Shared helpers of the figures: output files, confidence intervals, colours, input checks.
+
+Every figure is written as ``NAME.png`` and ``NAME.pdf`` with the data it plots in ``NAME.csv``
+(one tidy table) and its settings in ``NAME.meta.json``, all in one output folder. Existing files
+are never replaced unless ``overwrite`` is set.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")               # no screen: files only
+import matplotlib.pyplot as plt     # noqa: E402
+import numpy as np                  # noqa: E402
+import pandas as pd                 # noqa: E402
+
+from boundlab.errors import BoundlabError  # noqa: E402
+
+#: two-sided 95% quantile of the standard normal: bands are mean +- Z95 standard errors
+Z95 = 1.959963984540054
+BAND_TEXT = "band: mean over runs +- 1.96 standard errors (95% normal interval)"
+EXTENSIONS = ("png", "pdf", "csv", "meta.json")
+
+#: one colour per algorithm, the same in every figure
+COLOURS = {
+    "sgd": "#7f7f7f", "qsgd": "#bcbd22", "diana": "#1f77b4", "artemis": "#d62728", "dore": "#ff7f0e",
+    "double-squeeze": "#8c564b", "mcm": "#2ca02c", "rand-mcm": "#9467bd", "ghost": "#17becf",
+}
+#: one marker per algorithm (curves that coincide stay distinguishable)
+MARKERS = {"sgd": "x", "qsgd": "+", "diana": "s", "artemis": "o", "dore": "^", "double-squeeze": "v",
+           "mcm": "D", "rand-mcm": "*", "ghost": "p"}
+#: the names the paper uses
+DISPLAY = {"sgd": "SGD", "qsgd": "QSGD", "diana": "Diana", "artemis": "Artemis", "dore": "Dore",
+           "double-squeeze": "Double-Squeeze", "mcm": "MCM", "rand-mcm": "Rand-MCM", "ghost": "Ghost",
+           "ecq-sgd": "ECQ-SGD"}
+
+
+def display(name: str) -> str:
+    """The paper's name of an algorithm ('mcm' -> 'MCM')."""
+    return DISPLAY.get(name, name)
+
+
+def colour(name: str) -> str:
+    """The colour of an algorithm (black for an unknown one)."""
+    return COLOURS.get(name, "#000000")
+
+
+def marker(name: str) -> str:
+    """The marker of an algorithm."""
+    return MARKERS.get(name, "o")
+
+
+def mean_interval(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, standard error, low, high) over ``axis``: the 95% normal interval mean +- 1.96 s/sqrt(R).
+
+    Non-finite values (diverged runs) are left out; with fewer than two finite values the standard
+    error is NaN.
+    """
+    x = np.asarray(values, dtype=float)
+    finite = np.isfinite(x)
+    n = finite.sum(axis=axis)
+    xs = np.where(finite, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mean = xs.sum(axis=axis) / n
+        dev = np.where(finite, x - np.expand_dims(mean, axis), 0.0)
+        var = (dev ** 2).sum(axis=axis) / (n - 1)
+        se = np.sqrt(var / n)
+    se = np.where(n >= 2, se, np.nan)
+    return mean, se, mean - Z95 * se, mean + Z95 * se
+
+
+def check_out(out: str, names: Iterable[str], overwrite: bool) -> None:
+    """The output folder exists (it is created if its parent does) and no file would be replaced."""
+    if not out:
+        raise BoundlabError("out: give an output folder (--out DIR)")
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(out):
+        if not os.path.isdir(parent):
+            raise BoundlabError(f"out: the parent folder {parent} does not exist")
+        os.makedirs(out)
+    if overwrite:
+        return
+    taken = [f"{n}.{e}" for n in names for e in EXTENSIONS if os.path.exists(os.path.join(out, f"{n}.{e}"))]
+    if taken:
+        raise BoundlabError(f"out: {os.path.join(out, taken[0])} exists ({len(taken)} file(s) would be replaced); "
+                            "use --overwrite to replace them")
+
+
+def jsonable(x: Any) -> Any:
+    """A value made JSON-safe (numpy scalars, non-finite floats as strings)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str) -> list[str]:
+    """Write NAME.png, NAME.pdf, NAME.csv and NAME.meta.json into ``out``; return the paths."""
+    from boundlab import __version__
+    base = os.path.join(out, name)
+    fig.savefig(base + ".png", dpi=130, bbox_inches="tight")
+    fig.savefig(base + ".pdf", bbox_inches="tight")
+    plt.close(fig)
+    frame.to_csv(base + ".csv", index=False)
+    full = {"boundlab_version": __version__,
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **meta}
+    with open(base + ".meta.json", "w", encoding="utf-8") as fh:
+        json.dump(jsonable(full), fh, indent=2)
+    return [base + "." + e for e in EXTENSIONS]
+
+
+def parse_floats(text: "str | Sequence[float]", what: str, low: float = 0.0) -> list[float]:
+    """'0,1,2.5' (or a list) -> [0.0, 1.0, 2.5], each finite and >= low, at least one, sorted, distinct."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    try:
+        values = [float(v) for v in items if str(v).strip()]
+    except ValueError:
+        raise BoundlabError(f"{what} must be a comma list of numbers >= {low:g}, got {text!r}") from None
+    if not values or any(not math.isfinite(v) or v < low for v in values):
+        raise BoundlabError(f"{what} must be a comma list of numbers >= {low:g}, got {text!r}")
+    return sorted(set(values))
+
+
+def parse_names(text: "str | Sequence[str]", what: str, allowed: Sequence[str]) -> list[str]:
+    """'mcm,artemis' -> ['mcm', 'artemis'], each in ``allowed``, order kept, at least one."""
+    items = [t.strip() for t in (text.split(",") if isinstance(text, str) else text) if t.strip()]
+    bad = [t for t in items if t not in allowed]
+    if not items or bad:
+        raise BoundlabError(f"{what} must be a comma list of {', '.join(allowed)}; got {text!r}")
+    return list(dict.fromkeys(items))
+
+
+def positive_int(value: Any, what: str, low: int = 1) -> int:
+    """An integer >= low, else a one-line error naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise BoundlabError(f"{what} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def caption(fig, text: str, y: float = -0.02) -> None:
+    """A caption under the axes (wrapped by the caller with newlines)."""
+    fig.text(0.01, y, text, ha="left", va="top", fontsize=7.5, wrap=True)

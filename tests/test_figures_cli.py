@@ -1,0 +1,73 @@
+"""`boundlab figures`: all four figures from one command, clear errors, figure 3 without verify."""
+import pandas as pd
+import pytest
+
+from boundlab.cli import main
+
+TINY = ["--runs", "2", "--iterations", "20", "--processes", "1", "--omegas", "0,3", "--lv-algorithms", "mcm,artemis",
+        "--conv-algorithms", "sgd,mcm", "--conv-problems", "quadratic", "--problem.N", "3", "--problem.d", "4",
+        "--step-N", "3"]
+NAMES = ("limit_variance", "convergence", "tightness", "step_sizes")
+
+
+def verify_csv(path) -> str:
+    pd.DataFrame({"check": ["thm5 MCM", "prop1"], "tag": ["S", "S"], "kind": ["upper", "equality"],
+                  "ratio": [0.5, 1.0], "ratio_low": [0.45, 0.98], "ratio_high": [0.55, 1.02],
+                  "verdict": ["holds", "holds"]}).to_csv(path, index=False)
+    return str(path)
+
+
+def test_all_four_figures_and_their_csvs(tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["figures", "--out", str(out), "--from-csv", verify_csv(tmp_path / "v.csv"), *TINY]) == 0
+    for name in NAMES:
+        for ext in ("png", "pdf", "csv", "meta.json"):
+            assert (out / f"{name}.{ext}").stat().st_size > 0, f"{name}.{ext}"
+    printed = capsys.readouterr().out
+    assert "MCM/Artemis limit variance at omega_dwn = 3" in printed
+    # the command-line route gives the same table as the library (figure 1, measured part)
+    lv = pd.read_csv(out / "limit_variance.csv")
+    assert set(lv[lv.kind == "measured"].algorithm) == {"mcm", "artemis"}
+
+
+def test_existing_files_are_kept_without_overwrite(tmp_path, capsys):
+    args = ["figures", "step-sizes", "--out", str(tmp_path), "--step-N", "3"]
+    assert main(args) == 0
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "use --overwrite" in err[0]
+    assert main([*args, "--overwrite"]) == 0
+
+
+def test_figure_3_without_verify_says_so_in_one_line_and_makes_the_others(tmp_path, capsys, monkeypatch):
+    import boundlab.verify
+    if hasattr(boundlab.verify, "run_suite"):                       # `from boundlab.verify import run_suite` fails
+        monkeypatch.delattr(boundlab.verify, "run_suite")
+    out = tmp_path / "figs"
+    assert main(["figures", "--out", str(out), *TINY]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run_suite is not available" in err[0] and "figure 3 skipped" in err[0]
+    for name in ("limit_variance", "convergence", "step_sizes"):
+        assert (out / f"{name}.png").exists()
+    assert not (out / "tightness.png").exists()
+    # asked for explicitly, it is an error (exit 2)
+    assert main(["figures", "tightness", "--out", str(out)]) == 2
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--omegas=-1,2"], "omegas"),
+    (["--lv-algorithms", "mcm,nope"], "algorithms"),
+    (["--down", "randk", "--omegas", "0,2"], "omegas"),
+    (["--problem.mu", "2"], "problem.L and problem.mu"),
+    (["--conv-gamma", "5"], "above the theory's bound"),
+])
+def test_bad_input_exit_2_one_line(tmp_path, capsys, args, word):
+    figure = "convergence" if "--conv-gamma" in args else "limit-variance"
+    assert main(["figures", figure, "--out", str(tmp_path), *TINY, *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and word in err[0]
+
+
+def test_unknown_figure(tmp_path, capsys):
+    assert main(["figures", "pie-chart", "--out", str(tmp_path)]) == 2
+    assert "pie-chart" in capsys.readouterr().err
