@@ -235,11 +235,15 @@ def _load_all() -> None:
 
 # ---------------------------------------------------------------------------------------
 # symbolic helpers
-def expand(expr: sp.Basic | None) -> sp.Basic | None:
-    """Replace intermediate symbols (V, Phi, gamma_max, ...) by their definitions, recursively."""
+def expand(expr: sp.Basic | None, load: bool = True) -> sp.Basic | None:
+    """Replace intermediate symbols (V, Phi, gamma_max, ...) by their definitions, recursively.
+
+    ``load=False`` uses only the definitions registered so far (for use while the registry loads).
+    """
     if expr is None:
         return None
-    _load_all()
+    if load:
+        _load_all()
     for _ in range(10):
         new = expr.xreplace(_MACROS)
         if new == expr:

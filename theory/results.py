@@ -151,7 +151,7 @@ def thm6_tuned():
     + \frac{64L\omega_{\rm dwn}^2\|w_0 - w_*\|^2}{K}"""
     from boundlab.theory.core import expand
 
-    averaged = expand(thm6_averaged.rhs).subs(k, K)
+    averaged = expand(thm6_averaged.rhs, load=False).subs(k, K)  # V_0 and Phi are defined by now
     return le(excess_loss_avg, sp.expand(sp.powsimp(averaged.subs(gamma, GAMMA_TUNED), force=True)))
 
 
