@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("boundlab.simulate.cli_simulate", "run R independent runs of an algorithm; write a tidy table"),
     "verify": ("boundlab.verify.cli_verify", "check every bound against simulation, with honest statistics"),
     "figures": ("boundlab.figures.cli_figures", "plot limit variance, convergence, tightness and step sizes"),
+    "sweep": ("boundlab.simulate.cli_sweep", "run a grid of simulations in parallel, cached and resumable"),
 }
 DEFAULT_COMMAND = "summary"
 

@@ -5,6 +5,8 @@ operators of THEORY.md §5 (:mod:`~boundlab.simulate.compressors`), every algori
 class each (:mod:`~boundlab.simulate.algorithms`), and the engine that runs R independent runs
 vectorised over runs and workers with per-run records (:mod:`~boundlab.simulate.engine`).
 Reproducibility across batchings comes from per-block RNG streams (:mod:`~boundlab.simulate.rng`).
+Grids of configurations, in parallel, cached and resumable: :mod:`~boundlab.simulate.sweep`
+(``boundlab sweep``); the engine's speed and memory: ``benchmarks/bench_engine.py``.
 
 >>> from boundlab.simulate import quadratic, make_algorithm, simulate
 >>> res = simulate(quadratic(N=4, d=5, sigma=0.1), make_algorithm("mcm", {"up": "qsgd:s=1",

@@ -69,9 +69,11 @@ class Context:
         """g_k^i(x_i), shape (R, N, d); x is (R, d), (R, 1, d) or (R, N, d)."""
         return self.problem.stochastic_gradients(x, self.rng.noise)
 
-    def compress_up(self, x: np.ndarray) -> np.ndarray:
-        """C_up applied to every worker's message (R, N, d); bits of the active workers counted."""
-        y, bits = self.up.compress(x, self.rng.up)
+    def compress_up(self, x: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """C_up applied to every worker's message (R, N, d); bits of the active workers counted.
+        ``overwrite``: the caller no longer needs ``x`` (the operator may compress it in place)."""
+        op = self.up
+        y, bits = op.compress_owned(x, self.rng.up) if overwrite else op.compress(x, self.rng.up)
         bits = np.broadcast_to(np.asarray(bits, dtype=float), x.shape[:-1])
         self.bits_up += (bits if self.active is None else bits * self.active).sum(axis=1)
         return y
@@ -116,7 +118,7 @@ def uplink_none(g: np.ndarray, st: State, ctx: Context, alpha_up: float) -> np.n
 
 def uplink_plain(g: np.ndarray, st: State, ctx: Context, alpha_up: float) -> np.ndarray:
     r"""Plain: :math:`\widehat g_k^i=\mathcal C_{\rm up}(g_k^i)`."""
-    return ctx.aggregate(ctx.compress_up(g))
+    return ctx.aggregate(ctx.compress_up(g, overwrite=True))
 
 
 def uplink_memory(g: np.ndarray, st: State, ctx: Context, alpha_up: float) -> np.ndarray:
@@ -124,7 +126,7 @@ def uplink_memory(g: np.ndarray, st: State, ctx: Context, alpha_up: float) -> np
     :math:`\widehat g_k^i=\Delta_k^i+h_{k-1}^i`, :math:`h_k^i=h_{k-1}^i+\alpha_{\rm up}\Delta_k^i`
     (``st.h``, zero at start; absent workers keep theirs)."""
     g -= st.h
-    delta = ctx.compress_up(g)
+    delta = ctx.compress_up(g, overwrite=True)
     ghat_i = delta + st.h
     st.h = ctx.masked(st.h + alpha_up * delta, st.h)
     return ctx.aggregate(ghat_i)
@@ -416,8 +418,9 @@ class Artemis(_Degraded):
 @ALGORITHMS.register("dore")
 class Dore(_Degraded):
     r"""Dore: Diana's uplink memory, downlink error feedback :math:`u=\widehat g_k+E_{k-1}`,
-    :math:`c_k=\mathcal C_{\rm dwn}(u)`, :math:`E_k=u-c_k`, :math:`w_k=w_{k-1}-\gamma c_k`.
-    Step bound ``gamma_max_artemis_dore``."""
+    :math:`c_k=\lambda\,\mathcal C_{\rm dwn}(u)`, :math:`E_k=u-c_k`, :math:`w_k=w_{k-1}-\gamma c_k`, with
+    :math:`\lambda=1/(1+\omega_{\rm dwn})` (:func:`ef_scale`: THEORY.md's literal form, :math:`\lambda=1`,
+    diverges for :math:`\omega_{\rm dwn}\ge1`). Step bound ``gamma_max_artemis_dore``."""
 
     uplink = "memory"
 
@@ -435,8 +438,9 @@ class Dore(_Degraded):
 @ALGORITHMS.register("double-squeeze", aliases=("doublesqueeze", "dist-ef-sgd"))
 class DoubleSqueeze(_Degraded):
     r"""Double-Squeeze (= Dist-EF-SGD): uplink error feedback
-    :math:`\widehat g_k^i=\mathcal C_{\rm up}(g_k^i+e_{k-1}^i)`, downlink error feedback
-    :math:`c_k=\mathcal C_{\rm dwn}(\widehat g_k+E_{k-1})`, :math:`w_k=w_{k-1}-\gamma c_k`.
+    :math:`\widehat g_k^i=\lambda_{\rm up}\mathcal C_{\rm up}(g_k^i+e_{k-1}^i)`, downlink error feedback
+    :math:`c_k=\lambda_{\rm dwn}\mathcal C_{\rm dwn}(\widehat g_k+E_{k-1})`, :math:`w_k=w_{k-1}-\gamma c_k`, with
+    :math:`\lambda=1/(1+\omega)` for an unbiased operator and 1 for a biased one (:func:`ef_scale`).
     Biased operators allowed both ways (then no step bound: give gamma)."""
 
     uplink = "error_feedback"

@@ -4,10 +4,11 @@ Measures worker-steps per second (one worker's stochastic gradient, compression 
 update = one step; a run of K iterations with N workers is N*K steps) for MCM with
 s-quantization (s = 1, omega = sqrt(d)) both ways on the homogeneous quadratic with Gaussian
 noise, at R = 1000, N = 20, d = 20 by default, every iteration recorded, in one process
-(``--processes`` for more), with the allocator setting of ``boundlab simulate``
-(:func:`~boundlab.simulate.engine.tune_allocator`; ``--no-tune-allocator`` for the library's
-default). Wall-clock time of :func:`boundlab.simulate.simulate` (setup and
-recording included), best of ``--repeat`` runs.
+(``--processes`` for more), with glibc's default allocator settings (``--tune-allocator`` for
+:func:`~boundlab.simulate.engine.tune_allocator`, which no longer makes a measurable
+difference). Wall-clock time of :func:`boundlab.simulate.simulate` (setup and recording
+included), best of ``--repeat`` runs. The full benchmark of the three sizes of issue 6, with peak
+memory and the scaling in R, N, d and K, is ``python benchmarks/bench_engine.py``.
 """
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sigma", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--no-tune-allocator", action="store_true",
-                        help="keep glibc's default allocator settings (the library's default)")
+    parser.add_argument("--tune-allocator", action="store_true",
+                        help="apply engine.tune_allocator() first (glibc's mmap/trim thresholds)")
+    parser.add_argument("--no-tune-allocator", action="store_true", help="the default (kept for old scripts)")
     a = parser.parse_args(argv)
-    tuned = False if a.no_tune_allocator else tune_allocator()
+    tuned = tune_allocator() if a.tune_allocator and not a.no_tune_allocator else False
     rate = measure(a.runs, a.N, a.d, a.iterations, a.sigma, repeat=a.repeat, processes=a.processes)
     print(f"MCM, qsgd:s=1 both ways, R={a.runs}, N={a.N}, d={a.d}, K={a.iterations}, sigma={a.sigma}, "
           f"processes={a.processes}, allocator tuned: {tuned}: "

@@ -117,8 +117,6 @@ def run(args: argparse.Namespace) -> int:
     out = cfg["out"]
     if out:
         _check_output(out, args.overwrite)
-    from boundlab.simulate.engine import tune_allocator
-    tune_allocator()                       # this process is ours: recycle the per-iteration arrays
     result = C.run_config(cfg, keep_partial=True)
     interrupted = bool(result.meta.get("interrupted"))
     if interrupted:

@@ -70,6 +70,12 @@ class Compressor:
     def compress(self, x: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray | float]:
         raise NotImplementedError
 
+    def compress_owned(self, x: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray | float]:
+        """:meth:`compress` for a caller that no longer needs ``x``: the operator may overwrite it
+        (and return it) to save a pass over memory. Same numbers as :meth:`compress`; the default
+        is :meth:`compress` itself."""
+        return self.compress(x, rng)
+
     def coord_variance(self, x: np.ndarray) -> np.ndarray | None:
         """Exact E(C(x)_j - x_j)^2, shape of ``x``; ``None`` if there is no closed form."""
         return None
@@ -217,12 +223,23 @@ class Quantization(Compressor):
         return scale, nrm / self.s
 
     def compress(self, x, rng):
+        return self._quantize(x, rng, np.empty_like(x))
+
+    def compress_owned(self, x, rng):
+        return self._quantize(x, rng, x)
+
+    def _quantize(self, x, rng, t):
         # sign(x_j) floor(|t_j| + u_j) with t = s x/||x|| has the law of floor(t_j + u_j): for t_j < 0,
         # -floor(-t_j + u) and floor(t_j + u') both equal floor(t_j) w.p. ceil(t_j) - t_j, else
         # ceil(t_j). So one signed pass replaces abs and copysign (same operator, fewer passes).
+        # t is the output array (x itself when the caller gives x away); a StreamRNG adds the
+        # uniforms in small pieces (add_random: no array of x's size), another rng draws them whole.
         scale, unit = self._scale(x)
-        t = x * scale                                  # t_j = s x_j / ||x||, in [-s, s]
-        t += rng.random(x.shape)
+        np.multiply(x, scale, out=t)                   # t_j = s x_j / ||x||, in [-s, s]
+        if hasattr(rng, "add_random"):
+            rng.add_random(t)                          # t_j += u_j, u_j ~ U[0, 1)
+        else:
+            t += rng.random(x.shape)
         np.floor(t, out=t)                             # signed level, |level| <= s
         t *= unit
         return t, self.expected_bits(x.shape[-1])

@@ -44,7 +44,8 @@ KEYS: tuple[Key, ...] = (
     Key(None, "schedule", "str", "constant", "'constant' or 'inv_sqrt' (gamma_k = gamma / sqrt(k))"),
     Key(None, "allow_large_step", "bool", False, "allow gamma above the theory's bound"),
     Key(None, "checkpoints", "checkpoints", "all", "'all', every m iterations (an integer), 'log:M' or a list"),
-    Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/processes) "
+    Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/processes, "
+        "256 MiB of worker messages) "
         "(memory and speed only: results do not change)"),
     Key(None, "processes", "int", 1, "processes running batches in parallel (results do not change)"),
     Key(None, "out", "str", None, "output file, .csv or .parquet (metadata in FILE.meta.json)"),

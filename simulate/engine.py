@@ -38,8 +38,12 @@ import numpy as np
 
 from boundlab.errors import BoundlabError
 from boundlab.simulate.algorithms import Algorithm, Context, sq_norm
+from boundlab.simulate.blas import pinned
 from boundlab.simulate.problems import Problem
 from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
+
+#: Memory for one (runs, N, d) array of worker messages that the default ``batch_runs`` keeps to.
+MESSAGE_BYTES = 256 << 20
 
 RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "grad2_hat", "excess_loss_hat",
            "bits_up", "bits_down")
@@ -90,6 +94,10 @@ class SimulationResult:
     @staticmethod
     def concat(parts: Sequence["SimulationResult"]) -> "SimulationResult":
         first = parts[0]
+        if len(parts) == 1:               # nothing to join: no copy of the (R, checkpoints) records
+            return SimulationResult(k=first.k, records=dict(first.records), diverged_at=first.diverged_at,
+                                    max_query_dist2=first.max_query_dist2, meta=first.meta,
+                                    run_offset=first.run_offset)
         return SimulationResult(
             k=first.k, records={n: np.concatenate([p.records[n] for p in parts]) for n in RECORDS},
             diverged_at=np.concatenate([p.diverged_at for p in parts]),
@@ -104,8 +112,13 @@ def tune_allocator() -> bool:
     Each iteration allocates a few arrays of R*N*d floats (3.2 MB at R = 1000, N = 20, d = 20);
     above glibc's default 128 kB threshold each one is a fresh mmap and costs page faults. This
     setting measured about 20% more worker-steps per second. It is process-wide (freed memory is
-    returned to the system less eagerly), so only the ``boundlab simulate`` command and the
-    benchmark call it; the library does not. Returns False where it does not apply (not glibc).
+    returned to the system less eagerly). Since the quantizer compresses in place and draws its
+    uniforms into a reused buffer (``Compressor.compress_owned``, ``StreamRNG.scratch``), one
+    large array per iteration is left and glibc's own adaptive threshold serves it: the setting
+    no longer measurably helps (CPU time, best of 3, R = 1000, N = 20, d = 20: 2.50-2.63 million
+    worker-steps/s with it, 2.49-2.60 without), so nothing calls it any more. Kept for
+    experiments (``python -m boundlab.simulate.bench --tune-allocator``). Returns False where it
+    does not apply (not glibc).
     """
     try:
         import ctypes
@@ -187,15 +200,21 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
              gamma: "float | str | None" = None, schedule: "str | Callable[[int], float]" = "constant",
              seed: int = 0, checkpoints_spec: "str | int | Sequence[int]" = "all", batch_runs: int | None = None,
              allow_large_step: bool = False, progress: bool | None = None, processes: int = 1,
-             keep_partial_on_interrupt: bool = False) -> SimulationResult:
+             keep_partial_on_interrupt: bool = False,
+             average_weights: "Sequence[float] | np.ndarray | None" = None) -> SimulationResult:
     """Run ``n_runs`` independent runs of ``n_iter`` iterations; see the module docstring.
 
     ``gamma`` defaults to the theory's bound for the algorithm (``Algorithm.step_bound``);
     ``batch_runs`` (rounded up to whole blocks of ``BLOCK_SIZE``) bounds the memory and does not
-    change any number; nor does ``processes`` (batches run in that many processes).
+    change any number (default: min(1024, runs/processes), and at most as many runs as fit one
+    (runs, N, d) array of worker messages in :data:`MESSAGE_BYTES`, but at least one block); nor
+    does ``processes`` (batches run in that many processes).
     ``progress``: None = a tqdm bar on a terminal, shown after 2 s. With
     ``keep_partial_on_interrupt``, Ctrl-C returns the batches already finished
     (``meta["interrupted"] = True``) instead of losing them.
+    ``average_weights``: K positive weights lambda_1..lambda_K; ``excess_loss_avg`` is then
+    F(sum_k lambda_k w_{k-1} / sum_k lambda_k) - F_* (a weighted Polyak-Ruppert average, as in
+    Theorem 7's corollary) instead of the uniform average.
     """
     for name, v, low in (("runs", n_runs, 1), ("iterations", n_iter, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
@@ -204,10 +223,16 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     gamma0, bound = resolve_gamma(algorithm, problem, gamma, allow_large_step)
     gammas = step_sizes(gamma0, schedule, n_iter)
     ks = checkpoints(checkpoints_spec, n_iter)
+    weights = None
+    if average_weights is not None:
+        weights = np.asarray(average_weights, dtype=float)
+        if weights.shape != (n_iter,) or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+            raise BoundlabError(f"average_weights must be {n_iter} finite numbers > 0 (one per iteration)")
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise BoundlabError(f"processes must be an integer >= 1, got {processes!r}")
-    if batch_runs is None:
-        batch_runs = min(1024, -(-n_runs // processes))
+    if batch_runs is None:     # also: one (runs, N, d) array of worker messages within MESSAGE_BYTES
+        fits = max(BLOCK_SIZE, MESSAGE_BYTES // (8 * problem.N * problem.d))
+        batch_runs = min(1024, -(-n_runs // processes), fits)
     if isinstance(batch_runs, bool) or not isinstance(batch_runs, int) or batch_runs < 1:
         raise BoundlabError(f"batch_runs must be an integer >= 1, got {batch_runs!r}")
     per_batch = -(-batch_runs // BLOCK_SIZE) * BLOCK_SIZE
@@ -220,24 +245,34 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     processes = min(processes, len(starts))
     meta["processes"] = processes
     parts: list[SimulationResult] = []
+    full = None
     t0 = time.perf_counter()
     try:
         if processes == 1:
             bar = _progress_bar(progress, len(starts) * n_iter, algorithm.name)
+            # several batches write their records straight into the final arrays (no concatenation)
+            full = {n: np.full((n_runs, ks.shape[0]), np.nan) for n in RECORDS} if len(starts) > 1 else None
             try:
                 for r0, r1 in zip(starts, stops):
-                    parts.append(_run_batch(problem, algorithm, gammas, ks, seed, r0, r1, bar))
+                    out = None if full is None else {n: a[r0:r1] for n, a in full.items()}
+                    parts.append(_run_batch(problem, algorithm, gammas, ks, seed, r0, r1, bar, out, weights))
             finally:
                 if bar is not None:
                     bar.close()
         else:
-            _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress, parts)
+            _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress, parts, weights)
     except KeyboardInterrupt:
         if not (keep_partial_on_interrupt and parts):
             raise
         meta["interrupted"] = True          # the whole batches finished so far are returned
     elapsed = time.perf_counter() - t0
-    result = SimulationResult.concat(parts)
+    if processes == 1 and full is not None and parts:
+        done = sum(p.n_runs for p in parts)
+        result = SimulationResult(k=ks, records={n: a[:done] for n, a in full.items()},
+                                  diverged_at=np.concatenate([p.diverged_at for p in parts]),
+                                  max_query_dist2=np.concatenate([p.max_query_dist2 for p in parts]), run_offset=0)
+    else:
+        result = SimulationResult.concat(parts)
     meta["elapsed_s"] = elapsed
     done = result.n_runs
     meta["runs_completed"] = done
@@ -257,12 +292,12 @@ def _progress_bar(progress: bool | None, total: int, desc: str):
 
 
 def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress,
-                  parts: list[SimulationResult]) -> None:
+                  parts: list[SimulationResult], weights: np.ndarray | None = None) -> None:
     """Batches in a process pool, appended to ``parts`` in run order (identical to sequential)."""
     from concurrent.futures import ProcessPoolExecutor
     bar = _progress_bar(progress, len(starts), f"{algorithm.name} (batches)")
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None)
+        futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None, None, weights)
                    for r0, r1 in zip(starts, stops)]
         try:
             for fut in futures:
@@ -278,12 +313,17 @@ def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes
                 bar.close()
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.ndarray, seed: int,
-               r0: int, r1: int, bar) -> SimulationResult:
+               r0: int, r1: int, bar, rec: dict[str, np.ndarray] | None = None,
+               weights: np.ndarray | None = None) -> SimulationResult:
+    """Runs [r0, r1); ``rec``: NaN-filled (R, checkpoints) arrays to record into (else new ones);
+    ``weights``: lambda_k of a weighted average (None: uniform)."""
     R, n_iter = r1 - r0, gammas.shape[0]
     ctx = Context(problem, RunRNG(seed, r0, r1), algo.up, algo.down, algo.p)
     st = algo.init_state(ctx, problem.w0)
-    rec = {n: np.full((R, ks.shape[0]), np.nan) for n in RECORDS}
+    if rec is None:
+        rec = {n: np.full((R, ks.shape[0]), np.nan) for n in RECORDS}
     is_ck = np.zeros(n_iter + 1, dtype=bool)
     is_ck[ks] = True
     diverged_at = np.full(R, -1)
@@ -291,16 +331,23 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     track_region = problem.sigma2_radius is not None
     max_q = _per_run_sq(st.w_hat - w_star, reduce=np.max) if track_region else np.zeros(R)
     wsum = np.zeros_like(st.w)
+    lsum = 0.0  # sum of the weights so far (weighted average only)
     tick = max(1, n_iter // 200)
+    # one product by H for F(w_hat) and grad F(w_hat), unless a subclass redefines either
+    fused = (type(problem).excess_loss is Problem.excess_loss
+             and type(problem).full_gradient is Problem.full_gradient)
     shown = 0
     j = 0
 
-    def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float) -> None:
+    def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float,
+               loss: np.ndarray | None = None, dist2: np.ndarray | None = None) -> None:
+        """Write checkpoint j; ``loss`` and ``dist2`` of ``st.w`` when the caller has them already."""
         nonlocal j
         w = st.w
-        rec["excess_loss"][:, j] = problem.excess_loss(w)
-        rec["excess_loss_avg"][:, j] = problem.excess_loss(wsum / k) if k else rec["excess_loss"][:, j]
-        rec["dist2"][:, j] = sq_norm(w - w_star)
+        rec["excess_loss"][:, j] = problem.excess_loss(w) if loss is None else loss
+        avg = (wsum / k if weights is None else wsum / lsum) if k else None
+        rec["excess_loss_avg"][:, j] = problem.excess_loss(avg) if k else rec["excess_loss"][:, j]
+        rec["dist2"][:, j] = sq_norm(w - w_star) if dist2 is None else dist2
         rec["local_gap2"][:, j] = 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat))
         if st.upsilon is not None:
             rec["upsilon"][:, j] = st.upsilon
@@ -314,13 +361,22 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
         record(0, np.nan, np.nan)
         for k in range(1, n_iter + 1):
             if is_ck[k]:
-                grad2 = _per_run_sq(problem.full_gradient(st.w_hat))     # ||grad F(w_hat_{k-1})||^2
-                loss_hat = _per_run_mean(problem.excess_loss(st.w_hat))  # F(w_hat_{k-1}) - F_*
-            wsum += st.w
+                if fused:
+                    loss_hat, grad = problem.excess_loss_and_gradient(st.w_hat)
+                else:
+                    loss_hat, grad = problem.excess_loss(st.w_hat), problem.full_gradient(st.w_hat)
+                grad2 = _per_run_sq(grad)                                # ||grad F(w_hat_{k-1})||^2
+                loss_hat = _per_run_mean(loss_hat)                       # F(w_hat_{k-1}) - F_*
+            if weights is None:
+                wsum += st.w
+            else:
+                wsum += weights[k - 1] * st.w
+                lsum += weights[k - 1]
             ctx.begin_iteration()
             algo.step(st, ctx, gammas[k - 1], k)
             # diverged: F(w_k) - F*, ||w_k - w*||^2 or ||w_hat_k - w*||^2 not finite (overflow, NaN)
-            bad = ~(np.isfinite(problem.excess_loss(st.w)) & np.isfinite(sq_norm(st.w - w_star)))
+            loss, dist2 = problem.excess_loss(st.w), sq_norm(st.w - w_star)
+            bad = ~(np.isfinite(loss) & np.isfinite(dist2))
             if st.w_hat is not st.w:
                 q = _per_run_sq(st.w_hat - w_star, reduce=np.max)
                 bad |= ~np.isfinite(q)
@@ -330,9 +386,9 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             if new.any():
                 diverged_at[new] = k
             if track_region and st.w_hat is st.w:
-                np.fmax(max_q, sq_norm(st.w - w_star), out=max_q)
+                np.fmax(max_q, dist2, out=max_q)
             if is_ck[k]:
-                record(k, grad2, loss_hat)
+                record(k, grad2, loss_hat, loss, dist2)
             if bar is not None and (k % tick == 0 or k == n_iter):
                 bar.update(k - shown)
                 shown = k

@@ -22,6 +22,11 @@ Two families:
     reported :math:`\sigma^2` is a proven bound on the ball :math:`\|w-w_*\|\le\rho` and the
     engine checks, per run, that every gradient was queried inside it.
 
+A quadratic without rotation in dimension ``d >= DIAGONAL_FROM_D`` stores its Hessian as the
+vector of its diagonal (``A`` and ``hessian`` are then 1-D): products cost O(d) instead of
+O(d^2) and the d x d matrix (80 GB at d = 100,000) is never formed. Below that dimension the
+dense matrix is kept, so every result computed before this option existed is unchanged.
+
 Gradient arrays are shaped ``(R, N, d)`` (runs, workers, coordinates); query points ``(R, d)``
 (one model for all workers) or ``(R, N, d)`` (a model per worker). Matrix products are written
 as stacked ``matmul`` over a leading run axis, which (unlike one 2-D BLAS call over R*N rows)
@@ -35,7 +40,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.blas import pinned
 from boundlab.simulate.rng import StreamRNG, problem_generator
+
+#: From this dimension on, an unrotated quadratic keeps only the diagonal of its Hessian.
+DIAGONAL_FROM_D = 4096
 
 
 def _int_at_least(value: object, what: str, low: int) -> int:
@@ -57,7 +66,7 @@ class Problem:
     N: int
     d: int
     b: int
-    hessian: np.ndarray                 # H = (1/N) sum_i H_i, (d, d)
+    hessian: np.ndarray                 # H = (1/N) sum_i H_i, (d, d), or its diagonal (d,) when diagonal
     w_star: np.ndarray                  # (d,)
     F_star: float
     B2: float
@@ -69,7 +78,7 @@ class Problem:
     mu: float = field(init=False)
 
     def __post_init__(self) -> None:
-        eig = np.linalg.eigvalsh(self.hessian)
+        eig = np.sort(self.hessian) if self.hessian.ndim == 1 else np.linalg.eigvalsh(self.hessian)
         self.L = float(eig[-1])
         self.mu = float(max(eig[0], 0.0))
         if not self.L > 0:
@@ -86,6 +95,13 @@ class Problem:
     def full_gradient(self, w: np.ndarray) -> np.ndarray:
         """grad F(w) = H (w - w*), shape of ``w``."""
         return _rowmul(w - self.w_star, self._H)
+
+    def excess_loss_and_gradient(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(:meth:`excess_loss`, :meth:`full_gradient`) of ``w`` with one product by H (the same
+        numbers as the two calls)."""
+        u = w - self.w_star
+        Hu = _rowmul(u, self._H)
+        return 0.5 * np.einsum("...i,...i->...", u, Hu), Hu
 
     def constants(self) -> dict:
         """The exact constants, for metadata and for the theory."""
@@ -104,7 +120,10 @@ class Problem:
 
 
 def _rowmul(x: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """x @ M for symmetric M, as a stacked matmul with a leading run axis (batch-invariant bits)."""
+    """x @ M for symmetric M, as a stacked matmul with a leading run axis (batch-invariant bits);
+    x * M when M is the diagonal of a diagonal matrix (1-D)."""
+    if M.ndim == 1:
+        return x * M
     if x.ndim == 1:
         return (x[None, None, :] @ M)[0, 0]
     if x.ndim == 2:
@@ -137,8 +156,8 @@ class QuadraticProblem(Problem):
         self.sigma = sigma
         c_bar = centres.mean(axis=0)
         delta = centres - c_bar
-        F_star = float(0.5 * np.mean(np.einsum("nd,nd->n", delta, delta @ A)))
-        B2 = float(np.max(np.sum((delta @ A) ** 2, axis=1)))
+        F_star = float(0.5 * np.mean(np.einsum("nd,nd->n", delta, _apply(delta, A))))
+        B2 = float(np.max(np.sum(_apply(delta, A) ** 2, axis=1)))
         super().__init__(N=centres.shape[0], d=A.shape[0], b=b, hessian=A, w_star=c_bar, F_star=F_star, B2=B2,
                          sigma2=sigma * sigma, sigma2_method=f"exact: additive {noise} noise, E||xi||^2 = sigma^2/b",
                          w0=w0)
@@ -148,8 +167,8 @@ class QuadraticProblem(Problem):
     def local_gradients(self, x):
         x3 = _stacked(x)
         if self.homogeneous and x3.shape[1] == 1:
-            return (x3 - self.centres[0]) @ self.A
-        return (x3 - self.centres) @ self.A
+            return _apply(x3 - self.centres[0], self.A)
+        return _apply(x3 - self.centres, self.A)
 
     def stochastic_gradients(self, x, rng):
         R = x.shape[0]
@@ -164,6 +183,11 @@ class QuadraticProblem(Problem):
             xi *= (self.sigma / math.sqrt(self.b)) / nrm
         xi += g
         return xi
+
+
+def _apply(x: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """x @ A, or x * A when A is stored as its diagonal (1-D)."""
+    return x * A if A.ndim == 1 else x @ A
 
 
 def spectrum(d: int, L: float, mu: float, kind: str) -> np.ndarray:
@@ -182,13 +206,18 @@ def spectrum(d: int, L: float, mu: float, kind: str) -> np.ndarray:
     raise BoundlabError(f"problem.spectrum must be 'linear' or 'geometric', got {kind!r}")
 
 
+@pinned  # BLAS on one thread: the same instance on every machine (boundlab.simulate.blas)
 def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spectrum_kind: str = "linear",
               eigenvalues: list[float] | None = None, rotate: bool = True, B2: float = 0.0, sigma: float = 1.0,
-              noise: str = "gaussian", b: int = 1, w0: float | str = 1.0, seed: int = 0) -> QuadraticProblem:
+              noise: str = "gaussian", b: int = 1, w0: float | str = 1.0, seed: int = 0,
+              diagonal: bool | None = None) -> QuadraticProblem:
     r"""Build a :class:`QuadraticProblem`.
 
     ``A = Q diag(eigenvalues) Q^T`` with Q a random orthogonal matrix (``rotate``) or the
-    identity. Heterogeneous centres (``B2 > 0``): :math:`c_i=\bar c+\delta_i` with Gaussian
+    identity. ``diagonal``: store an unrotated A as its diagonal (a 1-D array; O(d) products);
+    None (the default) does so when ``d >= DIAGONAL_FROM_D``. The numbers are the same either way
+    (each product has one non-zero term); only the cost differs. Heterogeneous centres
+    (``B2 > 0``): :math:`c_i=\bar c+\delta_i` with Gaussian
     :math:`\delta_i`, centred (:math:`\sum_i\delta_i=0`) and scaled so that
     :math:`\max_i\|A\delta_i\|^2=B^2` exactly. ``w0``: a distance ``r`` (then
     :math:`w_0=w_*+ru` with u a random unit vector, so :math:`\|w_0-w_*\|=r`) or ``"zero"``.
@@ -212,12 +241,18 @@ def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spec
         if not L > 0 or mu > L:
             raise BoundlabError(f"problem.L and problem.mu must satisfy 0 <= mu <= L and L > 0, got mu={mu}, L={L}")
         eig = spectrum(d, L, mu, spectrum_kind)
+    if diagonal is None:
+        diagonal = not (rotate and d > 1) and d >= DIAGONAL_FROM_D
+    elif not isinstance(diagonal, bool) or (diagonal and rotate and d > 1):
+        raise BoundlabError(f"diagonal must be true or false, and true only with rotate = false, got {diagonal!r}")
     gen = problem_generator(seed)
     if rotate and d > 1:
         Q, Rm = np.linalg.qr(gen.standard_normal((d, d)))
         Q *= np.sign(np.diag(Rm))
         A = (Q * eig) @ Q.T
         A = 0.5 * (A + A.T)
+    elif diagonal:
+        A = eig.copy()                    # diagonal storage: O(d) products, no d x d matrix
     else:
         A = np.diag(eig)
     c_bar = gen.standard_normal(d)
@@ -227,7 +262,7 @@ def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spec
             raise BoundlabError("problem.B2 must be 0 with N = 1 (one worker: F_1 = F, so B^2 = 0)")
         delta = gen.standard_normal((N, d))
         delta -= delta.mean(axis=0)
-        peak = np.max(np.sum((delta @ A) ** 2, axis=1))
+        peak = np.max(np.sum(_apply(delta, A) ** 2, axis=1))
         if not peak > 0:
             raise BoundlabError("problem.B2 > 0 is impossible here (the centres' shifts lie in A's null space)")
         centres = c_bar + delta * math.sqrt(B2 / peak)
@@ -246,9 +281,12 @@ def _initial_point(w0: float | str, w_star: np.ndarray, gen: np.random.Generator
         return np.zeros_like(w_star)
     r = _finite_nonneg(w0, "problem.w0 (distance ||w0 - w*||)")
     u = gen.standard_normal(w_star.shape[0])
-    eig, vec = np.linalg.eigh(hessian)
-    kept = vec[:, eig > 1e-12 * eig[-1]]           # range of the Hessian
-    u = kept @ (kept.T @ u)
+    if hessian.ndim == 1:                          # diagonal: its range is the coordinates with eig > 0
+        u = np.where(hessian > 1e-12 * hessian.max(), u, 0.0)
+    else:
+        eig, vec = np.linalg.eigh(hessian)
+        kept = vec[:, eig > 1e-12 * eig[-1]]       # range of the Hessian
+        u = kept @ (kept.T @ u)
     return w_star + r * u / np.linalg.norm(u)
 
 
@@ -403,6 +441,7 @@ def file_data(path: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+@pinned  # BLAS on one thread: the same instance on every machine (boundlab.simulate.blas)
 def least_squares(*, data: str = "synthetic", N: int = 20, n_per_worker: int = 200, d: int = 20, b: int = 1,
                   split: str = "iid", label_noise: float = 0.0, worker_offset: bool = False,
                   w0: float | str = "zero", sigma_radius: float = 2.0, seed: int = 0) -> LeastSquaresProblem:

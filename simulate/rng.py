@@ -7,7 +7,9 @@ A draw of shape ``(R, ...)`` loops over the (few) blocks of the batch and fills 
 each block from that block's generator. A block is always drawn whole, even the last,
 partial one (its extra rows are discarded), so run ``r`` sees the same numbers whether it is
 simulated alone, in a batch of 64 runs, or among 10,000: the results of run ``r`` depend only
-on ``(seed, r)``.
+on ``(seed, r)``. (The unused rows of a partial block are drawn in small pieces into a scratch
+buffer, which gives the same numbers with bounded memory; their *time* is still spent: a batch
+of R < 64 runs costs as many random draws as 64 runs.)
 
 Separate streams make algorithms *coupled*: two algorithms run with the same seed see the same
 gradient noise, whatever their compressors draw. This is what makes "identity compressors turn
@@ -34,6 +36,27 @@ def problem_generator(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0,))))
 
 
+#: Bytes of the scratch buffer that absorbs the unused rows of a partial block.
+DISCARD_BYTES = 1 << 22
+
+
+def _discard_rows(draw, n_rows: int, tail: tuple[int, ...]) -> None:
+    """Advance a generator past ``n_rows`` rows of shape ``tail`` without holding them all.
+
+    numpy's ``random`` and ``standard_normal`` fill an array in C order from one sequential
+    stream, so drawing a block in pieces gives the same numbers, and leaves the generator in the
+    same state, as drawing it in one call: the memory used is bounded by :data:`DISCARD_BYTES`
+    instead of a whole block (the pieces are flat, so even one huge row is never held whole).
+    """
+    total = n_rows * int(np.prod(tail, dtype=np.int64))
+    step = max(1, min(total, DISCARD_BYTES // 8))
+    scratch = np.empty(step)
+    while total > 0:
+        m = min(step, total)
+        draw(out=scratch[:m])
+        total -= m
+
+
 class StreamRNG:
     """One random stream for runs ``[run_start, run_stop)``, drawn block by block.
 
@@ -51,6 +74,7 @@ class StreamRNG:
         self._gens = [np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(1, b, stream))))
                       for b in range(first, first + n_blocks)]
         self._last = self.n_runs - (n_blocks - 1) * BLOCK_SIZE  # rows used of the last block
+        self._scratch: dict[tuple[int, ...], np.ndarray] = {}
 
     def _fill(self, method: str, size: tuple[int, ...], out: np.ndarray | None) -> np.ndarray:
         size = tuple(size)
@@ -58,15 +82,53 @@ class StreamRNG:
             raise ValueError(f"draw of shape {size}: the first axis must be the {self.n_runs} runs")
         if out is None:
             out = np.empty(size)
-        tail = size[1:]
         for j, gen in enumerate(self._gens):
             lo = j * BLOCK_SIZE
+            draw = getattr(gen, method)
             if j < len(self._gens) - 1 or self._last == BLOCK_SIZE:
-                getattr(gen, method)(out=out[lo:lo + BLOCK_SIZE])
-            else:  # the partial last block is drawn whole and cut
-                full = getattr(gen, method)(size=(BLOCK_SIZE, *tail))
-                out[lo:] = full[:self._last]
+                draw(out=out[lo:lo + BLOCK_SIZE])
+            else:  # the partial last block is drawn whole: its kept rows, then the rest, discarded
+                draw(out=out[lo:])
+                _discard_rows(draw, BLOCK_SIZE - self._last, size[1:])
         return out
+
+    def scratch(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A float64 buffer of ``shape`` owned by this stream and reused from call to call (one
+        per shape): for draws that an operator consumes at once (its contents change at the next
+        call). Saves allocating, and page-faulting, one large array per iteration."""
+        buf = self._scratch.get(shape)
+        if buf is None:
+            if len(self._scratch) >= 4:               # a few shapes per stream at most; never grows
+                self._scratch.clear()
+            buf = self._scratch[shape] = np.empty(shape)
+        return buf
+
+    def add_random(self, t: np.ndarray) -> np.ndarray:
+        """``t += U[0, 1)`` draws of ``t``'s shape, in place: the numbers of ``t += random(t.shape)``
+        without an array of ``t``'s size. Each block's draws come in flat pieces of at most
+        :data:`DISCARD_BYTES` (its rows are consecutive in C order) into one small buffer."""
+        if t.shape[0] != self.n_runs:
+            raise ValueError(f"draw of shape {t.shape}: the first axis must be the {self.n_runs} runs")
+        if not t.flags.c_contiguous:
+            t += self.random(t.shape)
+            return t
+        tail = t.shape[1:]
+        flat = t.reshape(self.n_runs, -1)
+        row = flat.shape[1]
+        step = max(1, min(BLOCK_SIZE * row, DISCARD_BYTES // 8))
+        buf = self.scratch((step,))
+        for j, gen in enumerate(self._gens):
+            lo = j * BLOCK_SIZE
+            hi = min(lo + BLOCK_SIZE, self.n_runs)
+            block = flat[lo:hi].reshape(-1)            # a view: the block's rows are contiguous
+            for a in range(0, block.shape[0], step):
+                piece = block[a:a + step]
+                u = buf[:piece.shape[0]]
+                gen.random(out=u)
+                piece += u
+            if hi - lo < BLOCK_SIZE:          # the partial last block is drawn whole
+                _discard_rows(gen.random, BLOCK_SIZE - (hi - lo), tail)
+        return t
 
     def random(self, size: tuple[int, ...], out: np.ndarray | None = None) -> np.ndarray:
         """Uniform draws on [0, 1) of shape ``size`` (``size[0]`` = runs)."""

@@ -238,3 +238,23 @@ def test_tune_allocator_applies_on_glibc():
     import platform
     from boundlab.simulate.engine import tune_allocator
     assert tune_allocator() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_weighted_average_matches_a_direct_computation():
+    # average_weights lambda_k weight w_{k-1}: F(sum lambda_k w_{k-1} / sum lambda_k) - F_*, computed here from
+    # the iterates of a deterministic run (identity compressors, sigma = 0: every run follows the same path).
+    from boundlab.simulate import make_algorithm, quadratic, simulate
+
+    prob = quadratic(N=2, d=3, sigma=0.0, seed=4)
+    lam = np.arange(1.0, 7.0)  # lambda_k = k for k = 1..6
+    res = simulate(prob, make_algorithm("sgd"), n_runs=2, n_iter=6, gamma=0.3, seed=1, progress=False,
+                   average_weights=lam)
+    H, ws = prob.hessian, [prob.w0]
+    for _ in range(6):
+        ws.append(ws[-1] - 0.3 * H @ (ws[-1] - prob.w_star))
+    for k in range(1, 7):
+        wbar = sum(lam[i] * ws[i] for i in range(k)) / lam[:k].sum()
+        u = wbar - prob.w_star
+        np.testing.assert_allclose(res["excess_loss_avg"][:, k], 0.5 * u @ H @ u, rtol=1e-10)
+    with pytest.raises(BoundlabError, match="average_weights"):
+        simulate(prob, make_algorithm("sgd"), n_runs=2, n_iter=6, gamma=0.3, progress=False, average_weights=[1.0])

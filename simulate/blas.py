@@ -1,0 +1,47 @@
+"""BLAS on one thread, so that matrix products give the same bits on every machine.
+
+A multi-threaded BLAS splits a large matrix product between threads, and the split can change the
+rounding. Measured here: the rotated Hessian of a d = 100 quadratic (a QR and a Q diag(eig) Q^T product),
+hence every run on it, differs between 1 and 2 threads; large stacked products may too. A result would
+then depend on the machine's number of cores and on ``OPENBLAS_NUM_THREADS``. So every problem
+construction, every simulated batch (:func:`boundlab.simulate.simulate`, in this process or in a pool)
+and every sweep point runs with BLAS pinned to one thread. Products below the BLAS's threading
+threshold always ran on one thread, so this changes nothing there; parallelism comes from
+``processes`` / ``--jobs`` instead (tests/test_simulate_blas.py).
+
+The limiting is done by ``threadpoolctl`` (OpenBLAS, MKL, BLIS and OpenMP runtimes alike).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from threadpoolctl import threadpool_info, threadpool_limits
+
+F = TypeVar("F", bound=Callable)
+
+
+def blas_threads() -> list[int]:
+    """Current thread count of each BLAS library loaded in this process (empty if none is found)."""
+    import numpy  # noqa: F401  (loads numpy's BLAS)
+    return [int(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[bool]:
+    """Run the block with every loaded BLAS on one thread; yields False if no BLAS was found.
+    The previous thread counts are restored afterwards."""
+    import numpy  # noqa: F401
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield bool(blas_threads())
+
+
+def pinned(fn: F) -> F:
+    """Decorator: run ``fn`` with BLAS on one thread."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
