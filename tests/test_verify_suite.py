@@ -30,7 +30,13 @@ def test_the_quick_suite_passes_on_the_projects_own_bounds(quick):
     assert quick.exit_code == 0 and quick.violations == []
     # The one finding: the printed reading of Theorem 5's memory condition admits alpha_dwn = 1, where the
     # Upsilon recursion fails (measured about 3 times the bound).
-    assert [r.check for r in quick.findings] == ["thm5 MCM alpha=1 (printed condition)"]
+    # Theorem 7's averaged corollary [S?] is contradicted too (its first term is in units of ||w||^2): measured
+    # several times the bound in natural units, and about 1000 times more so with F in units 1000 times larger.
+    assert [r.check for r in quick.findings] == ["thm5 MCM alpha=1 (printed condition)", "thm7_averaged MCM",
+                                                 "thm7_averaged MCM, F in units x1000"]
+    natural, scaled = (next(r for r in quick.rows if r.check == name).ratio.estimate
+                       for name in ("thm7_averaged MCM", "thm7_averaged MCM, F in units x1000"))
+    assert natural > 1.5 and scaled / natural > 100
     assert all(r.hypotheses_ok for r in quick.rows if r.tag != "S?")
     assert quick.n_comparisons >= 40
 
@@ -89,7 +95,7 @@ def test_same_seed_same_numbers_whatever_the_number_of_processes():
 def test_report_formats(quick):
     data = json.loads(render(quick, "json"))
     assert data["exit_code"] == 0 and len(data["checks"]) == len(quick.rows)
-    assert data["findings"] == ["thm5 MCM alpha=1 (printed condition)"]
+    assert data["findings"][0] == "thm5 MCM alpha=1 (printed condition)" and len(data["findings"]) == 3
     csv = render(quick, "csv").splitlines()
     assert csv[0].startswith("check,tag,kind,config,k,measured") and len(csv) == len(quick.rows) + 1
     md = render(quick, "markdown")

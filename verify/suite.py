@@ -21,6 +21,7 @@ import numpy as np
 
 from boundlab.errors import BoundlabError
 from boundlab.theory import get
+from boundlab.theory.core import expand
 from boundlab.verify import stats
 from boundlab.verify.checks import (SUITES, Check, OperatorCheck, bind, constants_of, needed_symbols,
                                     structural_facts)
@@ -130,8 +131,11 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
 
     problem = quadratic(**c.setting.problem, seed=seed)
     algorithm = make_algorithm(c.setting.algorithm, dict(c.setting.params))
-    res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=c.setting.gamma, seed=seed,
-                   checkpoints_spec=c.checkpoints(), progress=False)
+    if c.setting.schedule:
+        res = _simulate_schedule(c, problem, algorithm, seed)
+    else:
+        res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=c.setting.gamma, seed=seed,
+                       checkpoints_spec=c.checkpoints(), progress=False)
     consts = {**constants_of(problem, algorithm, res.meta["gamma"]), **c.constants}
     result = get(c.result)
     needed = needed_symbols(c.result)
@@ -147,6 +151,8 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
         for label, chk in e.hypotheses.items():
             val = None if chk.holds is None else bool(np.all(chk.holds))
             hyp[label] = (hyp.get(label, True) and val) if val is not None else hyp.get(label)
+    if "schedule_max_over_bound" in res.meta:  # the schedule's own claim gamma_k <= gamma_max
+        hyp["gamma_k <= gamma_max (the schedule's claim)"] = res.meta["schedule_max_over_bound"] <= 1
     facts = structural_facts(problem, algorithm)
     for label, v in list(hyp.items()):
         if v is None:
@@ -155,6 +161,25 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
     if c.constants:
         config += "; " + ", ".join(f"{k}={v}" for k, v in c.constants.items())
     return CheckOutcome(c, config, c.tag, c.kind, measurements, hyp, diverged=int(res.diverged.sum()))
+
+
+def _simulate_schedule(c: Check, problem, algorithm, seed: int):
+    """Run a result's own step-size schedule gamma_k (k = 1..K) with the weighted average
+    w_bar_K = sum_k lambda_k w_{k-1} / sum_k lambda_k, lambda_k = 1/gamma_{k-1} (Theorem 7's corollary)."""
+    from boundlab.simulate import simulate
+    from boundlab.theory.core import numeric
+
+    sch = get(c.setting.schedule).schedule
+    algorithm.setup(problem)
+    consts = constants_of(problem, algorithm, math.nan)
+    names = {s.name for s in expand(sch.gamma).free_symbols} - {sch.index.name}
+    ks = np.arange(c.iterations + 1, dtype=float)
+    gammas = np.asarray(numeric(sch.gamma, {**{n: consts[n] for n in names}, sch.index.name: ks}), dtype=float)
+    res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=float(gammas[1]),
+                   schedule=lambda k: float(gammas[k]), seed=seed, checkpoints_spec=c.checkpoints(),
+                   allow_large_step=True, average_weights=1.0 / gammas[:-1], progress=False)
+    res.meta["schedule_max_over_bound"] = float(np.max(gammas[1:]) / res.meta["gamma_bound"])
+    return res
 
 
 # Test vectors for the operators: dense Gaussian, one-hot, constant, geometric decay (d = 10).
