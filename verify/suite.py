@@ -1,8 +1,8 @@
 """Run a suite of checks and judge every bound with the statistics of :mod:`boundlab.verify.stats`.
 
-1. Each check is simulated with its own seed, derived from the master seed and the check's
-   position (``SeedSequence([master, i])``), so results do not depend on how many processes run
-   the checks.
+1. Each check is simulated with its own seed, derived from the master seed and the check's name
+   (``SeedSequence([master, crc32(name)])``), so its numbers depend neither on how many processes
+   run the checks nor on which other checks the suite contains.
 2. Every (check, checkpoint) pair is one comparison; with M comparisons each is judged at level
    ``alpha / M`` (Bonferroni), so the suite's false-alarm probability is at most ``alpha``.
    Comparisons against closed forms with no randomness (the exact variance of an operator) are
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -113,8 +114,8 @@ class Report:
 
 
 # --------------------------------------------------------------------------- measuring
-def check_seed(master: int, index: int) -> int:
-    return int(np.random.SeedSequence([master, index]).generate_state(1)[0])
+def check_seed(master: int, name: str) -> int:
+    return int(np.random.SeedSequence([master, zlib.crc32(name.encode())]).generate_state(1)[0])
 
 
 def measure(item: Check | OperatorCheck, seed: int) -> list[CheckOutcome]:
@@ -296,7 +297,10 @@ def run_suite(suite: str = "quick", seed: int = 0, tighten: float = 1.0, alpha: 
 def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: int = 0, tighten: float = 1.0,
               alpha: float = ALPHA, jobs: int | None = None, strict: bool = False) -> Report:
     """Run and judge a list of checks (a suite, or a user's own list)."""
-    seeds = [check_seed(seed, i) for i in range(len(items))]
+    names = [c.name for c in items]
+    if len(set(names)) != len(names):
+        raise BoundlabError("check names must be unique (each names its own random stream)")
+    seeds = [check_seed(seed, n) for n in names]
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     if jobs < 1:
         raise BoundlabError(f"jobs must be >= 1, got {jobs}")
