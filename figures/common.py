@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt     # noqa: E402
 import numpy as np                  # noqa: E402
 import pandas as pd                 # noqa: E402
 
-from boundlab.errors import BoundlabError  # noqa: E402
+from boundlab.errors import BoundlabError
+from boundlab.jsonutil import jsonable  # noqa: F401  (re-exported)  # noqa: E402
 
 #: two-sided 95% quantile of the standard normal: bands are mean +- Z95 standard errors
 Z95 = 1.959963984540054
@@ -90,21 +91,6 @@ def check_out(out: str, names: Iterable[str], overwrite: bool) -> None:
     if taken:
         raise BoundlabError(f"out: {os.path.join(out, taken[0])} exists ({len(taken)} file(s) would be replaced); "
                             "use --overwrite to replace them")
-
-
-def jsonable(x: Any) -> Any:
-    """A value made JSON-safe (numpy scalars, non-finite floats as strings)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    return x
 
 
 def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.jsonutil import jsonable
 from boundlab.simulate import config as C
 
 
@@ -61,19 +62,7 @@ def metadata(cfg: dict[str, Any], result) -> dict[str, Any]:
     from boundlab import __version__
     return {"boundlab_version": __version__, "seed": cfg["seed"],
             "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "config": C.public(cfg), "result": _jsonable(result.meta)}
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return str(x)
-    return x
+            "config": C.public(cfg), "result": jsonable(result.meta)}
 
 
 def write(result, cfg: dict[str, Any], path: str) -> None:
@@ -136,20 +125,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(summary(result))
     return 130 if interrupted else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (until ``simulate`` is listed in boundlab's COMMANDS)."""
-    parser = argparse.ArgumentParser(prog="boundlab simulate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except BoundlabError as err:
-        print(f"boundlab simulate: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -68,20 +68,3 @@ def run(args: argparse.Namespace) -> int:
               f"{', '.join(map(str, sorted(report.failed)))}; see {report.results_path[:-11]}sweep.json",
               file=sys.stderr)
     return 1 if report.failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m boundlab.simulate.cli_sweep``)."""
-    parser = argparse.ArgumentParser(prog="boundlab sweep", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except BoundlabError as err:
-        print(f"boundlab sweep: error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

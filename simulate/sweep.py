@@ -69,6 +69,7 @@ from typing import Any
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.jsonutil import jsonable
 from boundlab.simulate import config as C
 from boundlab.simulate.engine import RECORDS, SimulationResult
 from boundlab.simulate.rng import BLOCK_SIZE
@@ -234,19 +235,7 @@ def run_point(cfg: dict[str, Any]) -> dict[str, Any]:
     arrays.update(k=res.k, diverged_at=res.diverged_at, max_query_dist2=res.max_query_dist2)
     meta = {kk: v for kk, v in res.meta.items()}
     meta["blas_single_thread"] = pinned
-    return {"arrays": arrays, "meta": _jsonable(meta), "boundlab": __version__}
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    return x
+    return {"arrays": arrays, "meta": jsonable(meta), "boundlab": __version__}
 
 
 # -- atomic files ----------------------------------------------------------------------------------
@@ -303,7 +292,7 @@ class Cache:
         meta = {"key": key, "params": point.params, "config": C.public(point.cfg), "result": payload["meta"],
                 "boundlab": payload["boundlab"]}
         arrays = dict(payload["arrays"])
-        arrays["meta_json"] = np.array(json.dumps(_jsonable(meta)))
+        arrays["meta_json"] = np.array(json.dumps(jsonable(meta)))
         atomic_write(self.path(key), lambda fh: np.savez(fh, **arrays))
 
     def load(self, key: str) -> tuple[SimulationResult, dict[str, Any]]:
@@ -470,14 +459,14 @@ def write_results(spec: SweepSpec, cache: Cache, report: SweepReport) -> str:
     frame = results_frame(spec, cache)
     path = os.path.join(spec.out, "results.csv")
     atomic_write(path, lambda fh: frame.to_csv(fh, index=False, float_format="%.17g"), binary=False)
-    summary = {"boundlab": _version(), "grids": spec.grids, "base": _jsonable(spec.base),
+    summary = {"boundlab": _version(), "grids": spec.grids, "base": jsonable(spec.base),
                "points": [{"config": p.index, "key": p.key, "params": p.params,
                            "status": "failed" if p.index in report.failed else
                            ("done" if cache.has(p.key) else "missing"),
                            **({"error": report.failed[p.index]} if p.index in report.failed else {})}
                           for p in spec.points]}
     atomic_write(os.path.join(spec.out, "sweep.json"),
-                 lambda fh: fh.write(json.dumps(_jsonable(summary), indent=2) + "\n"), binary=False)
+                 lambda fh: fh.write(json.dumps(jsonable(summary), indent=2) + "\n"), binary=False)
     return path
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from boundlab import __version__
 from boundlab import cli as boundlab_cli
-from boundlab.simulate import cli_simulate
 
 CONFIG = """
 seed = 7
@@ -81,8 +80,8 @@ def test_parquet_with_embedded_metadata(config, tmp_path, boundlab_main):
     assert meta["seed"] == 7 and table.num_rows == 5 * 4
 
 
-def test_flags_only_and_summary(capsys):
-    assert cli_simulate.main(["--runs", "4", "--iterations", "5", "--problem.d", "5", "--problem.N", "3",
+def test_flags_only_and_summary(capsys, boundlab_main):
+    assert boundlab_main(["simulate", "--runs", "4", "--iterations", "5", "--problem.d", "5", "--problem.N", "3",
                               "--algorithm.name", "diana", "--algorithm.up", "randk:k=2"]) == 0
     out = capsys.readouterr().out
     assert "4 runs, k = 5" in out and "excess_loss" in out

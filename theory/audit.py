@@ -31,7 +31,7 @@ import sympy as sp
 from boundlab.theory import derivations
 from boundlab.theory.core import Result, Status, all_results, expand, get, numeric
 from boundlab.theory.dimensions import Issue, dimension, show_dim
-from boundlab.theory.symbols import INFO, L, L_tilde, N, S, alpha_dwn, gamma, gamma_max, mu, omega_dwn, omega_up
+from boundlab.theory.symbols import INFO, L_tilde, S, alpha_dwn, gamma, gamma_max, mu, omega_dwn
 
 
 @dataclass(frozen=True)

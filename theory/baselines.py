@@ -6,8 +6,6 @@ source of the Diana and Artemis/Dore columns of the rate-summary table.
 """
 from __future__ import annotations
 
-import sympy as sp
-
 from boundlab.theory.core import Source, Status, encode
 from boundlab.theory.symbols import L, N, b, eps, gamma, gamma_up, k, mu, omega_dwn, omega_up, sigma
 

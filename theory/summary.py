@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         f"L_tilde              = {_v('L_tilde', **base):<10.6g} 1/(2 gamma_max)",
         f"Phi(gamma_max)       = {_v('Phi', **base, gamma=gm):<10.6g} (1 + omega_up)(1 + 64 gamma L omega_dwn^2)  [S]",
         "",
-        f"Per-step variance at gamma = gamma_max (gamma^2 sigma^2/(N b) x factor):",
+        "Per-step variance at gamma = gamma_max (gamma^2 sigma^2/(N b) x factor):",
         f"  MCM           {lv_mcm:.4g}   exact bound [S]",
         f"  Diana         {lv_diana:.4g}   order only [O] (no downlink compression)",
         f"  Artemis/Dore  {lv_ad:.4g}   order only [O]",

@@ -31,7 +31,7 @@ import sympy as sp
 
 from boundlab.theory.asymptotics import OrderComparison, compare_orders, complexity, order_form
 from boundlab.theory.core import Status, expand, get
-from boundlab.theory.symbols import LATEX_NAMES, K, L, N, Phi, V_prev, b, eps, gamma, k, mu, omega_dwn, omega_up, sigma
+from boundlab.theory.symbols import LATEX_NAMES, K, L, N, V_prev, b, eps, gamma, k, mu, omega_dwn, omega_up, sigma
 
 COLUMNS = ("Diana", "Artemis, Dore", "MCM, Rand-MCM")
 LARGE = (omega_up, omega_dwn)
