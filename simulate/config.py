@@ -142,16 +142,20 @@ def flatten(doc: dict) -> dict[str, Any]:
     return flat
 
 
-def load_toml(path: str) -> dict[str, Any]:
-    """Read a config file into {dotted key: value}."""
+def read_toml(path: str, what: str = "config file") -> dict[str, Any]:
+    """Parse a TOML file; a missing or invalid file is a one-line BoundlabError naming ``what``."""
     try:
         with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
-        raise BoundlabError(f"config file not found: {path}") from None
+        raise BoundlabError(f"{what} not found: {path}") from None
     except tomllib.TOMLDecodeError as err:
-        raise BoundlabError(f"config file {path} is not valid TOML: {err}") from None
-    return flatten(doc)
+        raise BoundlabError(f"{what} {path} is not valid TOML: {err}") from None
+
+
+def load_toml(path: str) -> dict[str, Any]:
+    """Read a config file into {dotted key: value}."""
+    return flatten(read_toml(path))
 
 
 def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[str, Any]:

@@ -61,7 +61,6 @@ import os
 import sys
 import tempfile
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,14 +160,8 @@ def _parse_grid(grid_doc: Any, base: dict[str, Any]) -> dict[str, list[Any]]:
 def load_spec(path: str, out: str | None = None) -> SweepSpec:
     """Read a sweep spec file (see the module docstring); default ``out``: the file's name without
     ``.toml`` plus ``.sweep``, next to it."""
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise BoundlabError(f"sweep spec not found: {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise BoundlabError(f"sweep spec {path} is not valid TOML: {err}") from None
-    spec = parse_spec(doc, out)
+    from boundlab.simulate.config import read_toml
+    spec = parse_spec(read_toml(path, "sweep spec"), out)
     if spec.out is None:
         spec.out = os.path.splitext(path)[0] + ".sweep"
     elif not os.path.isabs(spec.out) and out is None:          # relative to the spec file
