@@ -76,10 +76,6 @@ class Hypothesis:
     relation: sp.Rel | None = None
     status: Status = Status.S
 
-    @property
-    def checkable(self) -> bool:
-        return self.relation is not None
-
 
 @dataclass(frozen=True)
 class Schedule:

@@ -160,10 +160,6 @@ def S(name: str) -> sp.Symbol:
     return _SYMBOLS[name]
 
 
-def info_of(symbol: sp.Symbol) -> SymbolInfo:
-    return INFO[symbol.name]
-
-
 # Short aliases used when writing formulas, so that code reads like the maths.
 L, mu, sigma, B, b, N = (S(n) for n in ("L", "mu", "sigma", "B", "b", "N"))
 omega_up, omega_dwn, omega = S("omega_up"), S("omega_dwn"), S("omega")

@@ -25,6 +25,7 @@ operators' omegas, the resolved gamma and alpha_dwn).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -218,7 +219,7 @@ def full_suite() -> list[Check | OperatorCheck]:
         if isinstance(c, OperatorCheck):
             out.append(OperatorCheck(c.name, c.spec, c.d, c.draws * 5))
         else:
-            out.append(Check(c.name, c.result, c.kind, c.setting, c.runs * 4, c.iterations, c.at, c.constants, c.note))
+            out.append(dataclasses.replace(c, runs=c.runs * 4))
     rk = "randk:k=2"
     out += [
         Check("prop1 Ghost Bernoulli both ways", "prop1", "equality",

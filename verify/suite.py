@@ -161,6 +161,8 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
     config = c.setting.describe() + f"; R={c.runs}, K={c.iterations}"
     if c.constants:
         config += "; " + ", ".join(f"{k}={v}" for k, v in c.constants.items())
+    if c.note:
+        config += f" ({c.note})"
     return CheckOutcome(c, config, c.tag, c.kind, measurements, hyp, diverged=int(res.diverged.sum()))
 
 
@@ -267,16 +269,17 @@ def _judge_one(o: CheckOutcome, m: Measurement, level: float, tighten: float) ->
                 "detail": "unbiasedness: E<C(x) - x, x/||x||> = 0"}
     measured = stats.mean_interval(m.lhs, level, "two")
     bound = float(np.mean(rhs))
-    ratio = None
+    ratio, rel_se, detail = None, 0.0, ""
     if bound > 0:
-        ratio, _ = stats.ratio_interval(m.lhs, rhs, level)
+        ratio, rel_se = stats.ratio_interval(m.lhs, rhs, level)
+        if rel_se > stats.DELTA_METHOD_REL_SE:
+            detail = f"ratio interval approximate: the bound's mean has a relative standard error of {rel_se:.1%}"
     if o.kind == "equality":
         verdict = stats.equality_verdict(ratio) if ratio is not None else "violated"
-        detail = ""
     else:
         verdict, _ = stats.upper_verdict(m.lhs - rhs, level)
-        detail = ""
-    return {"k": m.k, "measured": measured, "bound": bound, "ratio": ratio, "verdict": verdict, "detail": detail}
+    return {"k": m.k, "measured": measured, "bound": bound, "ratio": ratio, "verdict": verdict, "detail": detail,
+            "rel_se_bound": rel_se}
 
 
 # ----------------------------------------------------------------------------- running
