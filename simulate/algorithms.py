@@ -299,8 +299,9 @@ class Algorithm:
         return st
 
     def send_up(self, g: np.ndarray, st: State, ctx: Context) -> np.ndarray:
-        r""":math:`\widehat g_k` through this algorithm's uplink."""
-        return UPLINKS[self.uplink](g, st, ctx, self.alpha_up)
+        r""":math:`\widehat g_k` through this algorithm's uplink (kept as ``st.ghat`` for the records)."""
+        st.ghat = UPLINKS[self.uplink](g, st, ctx, self.alpha_up)
+        return st.ghat
 
 
 ALGORITHMS: Registry[Algorithm] = Registry("algorithm")
@@ -563,6 +564,7 @@ class MCM(Algorithm):
         st.upsilon = sq_norm(omega)                   #    Upsilon_k = ||Omega_k||^2
         c = ctx.compress_down(omega)                  #    c_k = C_dwn(Omega_k)
         st.w_hat = st.H + c                           # 4. w_hat_k = H_{k-1} + c_k
+        st.omega, st.w_hat_g = omega, st.w_hat        #    (kept for the records)
         if self.alpha_dwn:
             st.H += self.alpha_dwn * c                #    H_k = H_{k-1} + alpha_dwn c_k
 
@@ -609,6 +611,7 @@ class RandMCMG(MCM):
             raise BoundlabError(f"algorithm.G (number of groups) must be an integer in [1, N={problem.N}], got {G!r}")
         self.group_of = np.arange(problem.N) * G // problem.N
         self.group_sizes = np.bincount(self.group_of, minlength=G)
+        self.memory_weights = self.group_sizes / problem.N    # n_g / N: weights of per-group records
 
     def describe(self):
         return {**super().describe(), "G": self.G}
@@ -628,6 +631,7 @@ class RandMCMG(MCM):
         st.upsilon = np.einsum("rg,g->r", sq_norm(omega), self.group_sizes / ctx.N)
         c = ctx.compress_down(omega, receivers=self.group_sizes)   # independent draw per group
         w_hat_g = st.H + c                            # w_hat_k^g = H_{k-1}^g + c_k^g
+        st.omega, st.w_hat_g = omega, w_hat_g         # (kept for the records)
         if self.alpha_dwn:
             st.H += self.alpha_dwn * c                # H_k^g = H_{k-1}^g + alpha_dwn c_k^g
         st.w_hat = w_hat_g if self.G in (1, ctx.N) else w_hat_g[:, self.group_of]

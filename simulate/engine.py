@@ -20,6 +20,17 @@ Recorded per run at each checkpoint k (``k = 0`` is the initial point):
 ``excess_loss_hat``       :math:`F(\widehat w_{k-1})-F_*` (mean over workers if each has a model;
                           Theorem 7's recursion); NaN at k = 0
 ``bits_up``, ``bits_down``  cumulative bits over the N worker links (see ``Context``)
+``ghat2``                 :math:`\|\widehat g_k\|^2`, the aggregated uplink message (THEORY.md 7.1);
+                          NaN at k = 0
+``zeta2``                 :math:`\|\zeta_k\|^2`, :math:`\zeta_k=\widehat g_k-\nabla F(w_{k-1})` (7.3)
+``contracted_dist2``      :math:`\|(w_{k-1}-w_*)-\gamma_k\nabla F(w_{k-1})\|^2`, which is
+                          :math:`\|(I-\gamma_kA)(w_{k-1}-w_*)\|^2` on a quadratic (7.3)
+``down_noise2``           :math:`\|\frac1N\sum_i\nabla F(\widehat w^{i}_{k-1})-\nabla F(w_{k-1})\|^2`, the
+                          downlink-induced gradient noise (7.4)
+``memory_residual2``      :math:`\|w_k-H_k\|^2=\|\Omega_k-\alpha_{\rm dwn}\mathcal C(\Omega_k)\|^2` (7.2;
+                          group-weighted mean for per-group memories); NaN without a downlink memory
+``local_bias``            :math:`\langle\widehat w_k-w_k,\Omega_k\rangle=\langle\mathcal C(\Omega_k)-\Omega_k,
+                          \Omega_k\rangle` (mean zero iff the downlink is unbiased); NaN likewise
 ========================  ======================================================================
 
 A run *diverges* at the first iteration where :math:`F(w_k)-F_*`, :math:`\|w_k-w_*\|^2` or
@@ -46,7 +57,8 @@ from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
 MESSAGE_BYTES = 256 << 20
 
 RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "grad2_hat", "excess_loss_hat",
-           "bits_up", "bits_down")
+           "bits_up", "bits_down", "ghat2", "zeta2", "contracted_dist2", "down_noise2", "memory_residual2",
+           "local_bias")
 
 
 @dataclass
@@ -340,10 +352,24 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     j = 0
 
     def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float,
-               loss: np.ndarray | None = None, dist2: np.ndarray | None = None) -> None:
-        """Write checkpoint j; ``loss`` and ``dist2`` of ``st.w`` when the caller has them already."""
+               loss: np.ndarray | None = None, dist2: np.ndarray | None = None, pre: dict | None = None) -> None:
+        """Write checkpoint j; ``loss`` and ``dist2`` of ``st.w`` when the caller has them already;
+        ``pre``: the records computed before the step (7.3, 7.4)."""
         nonlocal j
         w = st.w
+        if pre is not None:
+            rec["contracted_dist2"][:, j] = pre["contracted_dist2"]
+            rec["down_noise2"][:, j] = pre["down_noise2"]
+            ghat = getattr(st, "ghat", None)
+            if ghat is not None:
+                rec["ghat2"][:, j] = sq_norm(ghat)
+                rec["zeta2"][:, j] = sq_norm(ghat - pre["grad_w"])
+            omega = getattr(st, "omega", None)
+            if omega is not None:
+                wts = getattr(algo, "memory_weights", None)
+                rec["memory_residual2"][:, j] = _weighted(sq_norm(_gap(w, st.H)), wts)
+                rec["local_bias"][:, j] = _weighted(np.einsum("...i,...i->...", st.w_hat_g - _expand(w, omega),
+                                                              omega), wts)
         rec["excess_loss"][:, j] = problem.excess_loss(w) if loss is None else loss
         avg = (wsum / k if weights is None else wsum / lsum) if k else None
         rec["excess_loss_avg"][:, j] = problem.excess_loss(avg) if k else rec["excess_loss"][:, j]
@@ -367,6 +393,10 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
                     loss_hat, grad = problem.excess_loss(st.w_hat), problem.full_gradient(st.w_hat)
                 grad2 = _per_run_sq(grad)                                # ||grad F(w_hat_{k-1})||^2
                 loss_hat = _per_run_mean(loss_hat)                       # F(w_hat_{k-1}) - F_*
+                grad_w = problem.full_gradient(st.w)                     # grad F(w_{k-1})
+                mean_grad = grad if grad.ndim == 2 else grad.mean(axis=1)
+                pre = {"grad_w": grad_w, "down_noise2": sq_norm(mean_grad - grad_w),
+                       "contracted_dist2": sq_norm(st.w - w_star - gammas[k - 1] * grad_w)}
             if weights is None:
                 wsum += st.w
             else:
@@ -388,7 +418,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             if track_region and st.w_hat is st.w:
                 np.fmax(max_q, dist2, out=max_q)
             if is_ck[k]:
-                record(k, grad2, loss_hat, loss, dist2)
+                record(k, grad2, loss_hat, loss, dist2, pre)
             if bar is not None and (k % tick == 0 or k == n_iter):
                 bar.update(k - shown)
                 shown = k
@@ -401,6 +431,18 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
 
 def _gap(w: np.ndarray, w_hat: np.ndarray) -> np.ndarray:
     return w - w_hat if w_hat.ndim == 2 else w[:, None, :] - w_hat
+
+
+def _expand(w: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """(R, d) viewed against (R, d) or (R, G, d)."""
+    return w if like.ndim == 2 else w[:, None, :]
+
+
+def _weighted(x: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """(R,) as is; (R, G) averaged with weights (uniform when None)."""
+    if x.ndim == 1:
+        return x
+    return x.mean(axis=1) if weights is None else x @ weights
 
 
 def _per_run_mean(x: np.ndarray) -> np.ndarray:

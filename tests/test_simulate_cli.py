@@ -50,7 +50,8 @@ def test_writes_tidy_csv_and_metadata(config, tmp_path, capsys, boundlab_main):
     assert captured.err == ""                                   # no progress bar when not a terminal
     df = pd.read_csv(out)
     assert list(df.columns) == ["run", "k", "excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon",
-                                "grad2_hat", "excess_loss_hat", "bits_up", "bits_down", "diverged"]
+                                "grad2_hat", "excess_loss_hat", "bits_up", "bits_down", "ghat2", "zeta2",
+                                  "contracted_dist2", "down_noise2", "memory_residual2", "local_bias", "diverged"]
     assert sorted(df.run.unique()) == [0, 1, 2]                 # the flag beat the file's runs = 5
     assert sorted(df.k.unique()) == [0, 10, 20, 30]
     meta = json.loads((tmp_path / "r.csv.meta.json").read_text())

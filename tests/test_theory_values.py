@@ -52,6 +52,8 @@ COVERED = {
     "rate_diana", "rate_artemis_dore", "complexity_sc_diana", "complexity_sc_artemis_dore",
     "complexity_convex_diana", "complexity_convex_artemis_dore",
     "omega_identity", "omega_qsgd", "omega_randk", "omega_bernoulli", "topk_contraction",
+    "uplink_second_moment", "memory_step", "distance_identity", "one_over_C", "mcm_unbiased_local",
+    "Phi_Rd_alpha", "thm9_alpha", "thm7_averaged_derived",
 }
 
 
@@ -130,8 +132,8 @@ def test_Phi_Rd_variance_factor_and_its_dependence_on_C():
 def test_gamma_up():
     # L = 1, omega_up = 40, N = 20:  1/(2*1*(1 + 40/20)) = 1/6
     assert value("gamma_up", L=1, omega_up=40, N=20) == pytest.approx(1 / 6, rel=REL)
-    # L = 2, omega_up = 3, N = 1:   1/(2*2*(1 + 3)) = 1/16
-    assert value("gamma_up", L=2, omega_up=3, N=1) == pytest.approx(1 / 16, rel=REL)
+    # L = 2, omega_up = 9, N = 3:   1/(2*2*(1 + 3)) = 1/16
+    assert value("gamma_up", L=2, omega_up=9, N=3) == pytest.approx(1 / 16, rel=REL)
 
 
 def test_gamma_down():
@@ -171,12 +173,12 @@ def test_gamma_max_at_a_point_where_gamma_upsilon_binds():
 
 
 def test_gamma_max_at_a_point_where_gamma_up_binds():
-    # L=1, omega_up=1, N=1, omega_dwn=1/8:
-    #   gamma_up      = 1/(2*1*(1 + 1))                      = 1/4
+    # L=1, omega_up=2, N=2, omega_dwn=1/8:
+    #   gamma_up      = 1/(2*1*(1 + 2/2))                    = 1/4
     #   gamma_down    = 1/(8 * 1/8)                          = 1
     #   gamma_upsilon = 1/(8 sqrt2 * 1/8 * sqrt(8/8 + 1))    = 1/(sqrt2 sqrt2) = 1/2
     #   gamma_max     = 1/4
-    assert value("gamma_max", L=1, omega_up=1, omega_dwn=1 / 8, N=1) == pytest.approx(1 / 4, rel=REL)
+    assert value("gamma_max", L=1, omega_up=2, omega_dwn=1 / 8, N=2) == pytest.approx(1 / 4, rel=REL)
 
 
 def test_gamma_max_without_downlink_compression_is_gamma_up():
@@ -201,8 +203,8 @@ def test_gamma_max_is_vectorised():
 def test_L_tilde():
     # gamma_max = 1/96 at L=1, omega_up=40, omega_dwn=2, N=20, so L_tilde = 1/(2 * 1/96) = 48
     assert value("L_tilde", L=1, omega_up=40, omega_dwn=2, N=20) == pytest.approx(48, rel=REL)
-    # gamma_max = 1/4 at L=1, omega_up=1, omega_dwn=1/8, N=1, so L_tilde = 2
-    assert value("L_tilde", L=1, omega_up=1, omega_dwn=1 / 8, N=1) == pytest.approx(2, rel=REL)
+    # gamma_max = 1/4 at L=1, omega_up=2, omega_dwn=1/8, N=2, so L_tilde = 2
+    assert value("L_tilde", L=1, omega_up=2, omega_dwn=1 / 8, N=2) == pytest.approx(2, rel=REL)
 
 
 # ======================================================================= 3. Proposition 1 (Ghost)
@@ -307,27 +309,27 @@ def test_thm5_hypotheses():
 
 
 # ======================================================================= 3. Theorem 6 (MCM, convex)
-# L=1, omega_up=2, N=1, omega_dwn=2:
+# L=1, omega_up=4, N=2, omega_dwn=2 (N != 1 and b != 1, so that a slip in an N or b scaling shows):
 #   gamma_up = 1/(2*3) = 1/6, gamma_down = 1/16, gamma_upsilon = 1/(8 sqrt2 * 2 * sqrt(16 + 2)) = 1/(16*6) = 1/96
 #   gamma_max = 1/96. At gamma = 1/96:
-#   32 gamma L omega_dwn^2 = 32*4/96 = 4/3;   Phi = (1 + 2)(1 + 64*4/96) = 3 * 11/3 = 11
-#   sigma = 96, b = 11:  gamma^2 sigma^2 Phi/(N b) = (96^2/96^2) * 11/11 = 1
-MCM_PT = dict(L=1, omega_up=2, N=1, omega_dwn=2, gamma=1 / 96, sigma=96, b=11)
+#   32 gamma L omega_dwn^2 = 32*4/96 = 4/3;   Phi = (1 + 4)(1 + 64*4/96) = 5 * 11/3 = 55/3
+#   sigma = 96, b = 11:  gamma^2 sigma^2 Phi/(N b) = (96^2/96^2) * (55/3)/22 = 5/6
+MCM_PT = dict(L=1, omega_up=4, N=2, omega_dwn=2, gamma=1 / 96, sigma=96, b=11)
 THM6 = dict(MCM_PT, dist2_prev=20, upsilon_prev=3, dist2=10, upsilon=6)
 
 
 def test_thm6_value():
     #   V_{k-1} = 20 + 4/3 * 3 = 24;  V_k = 10 + 4/3 * 6 = 18
-    #   bound = 24 - 18 + 1 = 7;  lhs = gamma E(F - F_*) = excess/96
-    assert value("thm6", **THM6) == pytest.approx(7, rel=REL)
-    assert holds_at("thm6", excess_loss_prev=672, **THM6)      # 672/96 = 7: equality
-    assert not holds_at("thm6", excess_loss_prev=700, **THM6)  # 700/96 > 7
+    #   bound = 24 - 18 + 5/6 = 41/6;  lhs = gamma E(F - F_*) = excess/96
+    assert value("thm6", **THM6) == pytest.approx(41 / 6, rel=REL)
+    assert holds_at("thm6", excess_loss_prev=656, **THM6)      # 656/96 = 41/6: equality
+    assert not holds_at("thm6", excess_loss_prev=660, **THM6)  # 660/96 > 41/6
 
 
 def test_thm6_holds_is_vectorised():
-    e = get("thm6").evaluate(excess_loss_prev=np.array([96, 672, 700]), **THM6)
-    # lhs = [1, 7, 700/96]
-    assert e.lhs == pytest.approx(np.array([1, 7, 700 / 96]), rel=REL)
+    e = get("thm6").evaluate(excess_loss_prev=np.array([96, 656, 700]), **THM6)
+    # lhs = [1, 41/6, 700/96]
+    assert e.lhs == pytest.approx(np.array([1, 41 / 6, 700 / 96]), rel=REL)
     assert e.holds.tolist() == [True, True, False]
 
 
@@ -349,12 +351,12 @@ def test_thm6_hypotheses():
 
 def test_thm6_averaged_value():
     # same MCM point, V_0 = ||w_0 - w_*||^2 = 2, k = 4:
-    #   V_0/(gamma k) = 2 * 96/4 = 48;  gamma sigma^2 Phi/(N b) = 96^2/96 * 11/11 = 96
-    #   bound = 144
+    #   V_0/(gamma k) = 2 * 96/4 = 48;  gamma sigma^2 Phi/(N b) = 96^2/96 * (55/3)/22 = 80
+    #   bound = 128
     pt = dict(MCM_PT, dist2_0=2, k=4)
-    assert value("thm6_averaged", **pt) == pytest.approx(144, rel=REL)
-    assert holds_at("thm6_averaged", excess_loss_avg=143, **pt)
-    assert not holds_at("thm6_averaged", excess_loss_avg=145, **pt)
+    assert value("thm6_averaged", **pt) == pytest.approx(128, rel=REL)
+    assert holds_at("thm6_averaged", excess_loss_avg=127, **pt)
+    assert not holds_at("thm6_averaged", excess_loss_avg=129, **pt)
 
 
 # thm6_tuned. Hand derivation (THEORY.md Theorem 6, V_0 = D = ||w_0 - w_*||^2, k = K,
@@ -420,13 +422,13 @@ THM7 = dict(MCM_PT, mu=24, dist2_prev=20, upsilon_prev=3, excess_loss_hat_prev=9
 
 
 def test_thm7_value():
-    # MCM point (gamma = gamma_max = 1/96, 32 gamma L omega_dwn^2 = 4/3, noise term = 1), mu = 24:
+    # MCM point (gamma = gamma_max = 1/96, 32 gamma L omega_dwn^2 = 4/3, noise term = 5/6), mu = 24:
     #   (1 - gamma mu) V_{k-1} = (1 - 1/4)(20 + 4/3*3) = 3/4 * 24 = 18
-    #   - gamma E[F(w_hat) - F_*] = -96/96 = -1;  + 1
-    #   bound = 18;  lhs V_k = dist2 + 4/3 upsilon
-    assert value("thm7", **THM7) == pytest.approx(18, rel=REL)
-    assert holds_at("thm7", dist2=10, upsilon=6, **THM7)         # 10 + 8 = 18: equality
-    assert not holds_at("thm7", dist2=10, upsilon=6.03, **THM7)  # 10 + 8.04
+    #   - gamma E[F(w_hat) - F_*] = -96/96 = -1;  + 5/6
+    #   bound = 107/6;  lhs V_k = dist2 + 4/3 upsilon
+    assert value("thm7", **THM7) == pytest.approx(107 / 6, rel=REL)
+    assert holds_at("thm7", dist2=10, upsilon=47 / 8, **THM7)     # 10 + 4/3 * 47/8 = 10 + 47/6: equality
+    assert not holds_at("thm7", dist2=10, upsilon=5.9, **THM7)   # 10 + 7.8667 > 17.8333
 
 
 def test_thm7_hypotheses():
@@ -438,9 +440,9 @@ def test_thm7_hypotheses():
 
 
 def test_thm7_linear_value():
-    # L=1, omega_up=2, N=1, omega_dwn=2 -> gamma_max = 1/96; mu = 24 -> 1 - gamma_max mu = 3/4
+    # L=1, omega_up=4, N=2, omega_dwn=2 -> gamma_max = 1/96; mu = 24 -> 1 - gamma_max mu = 3/4
     #   k = 2, V_0 = 16:  (3/4)^2 * 16 = 9
-    pt = dict(L=1, omega_up=2, N=1, omega_dwn=2, mu=24, k=2, dist2_0=16)
+    pt = dict(L=1, omega_up=4, N=2, omega_dwn=2, mu=24, k=2, dist2_0=16)
     assert value("thm7_linear", **pt) == pytest.approx(9, rel=REL)
     assert holds_at("thm7_linear", dist2=9, **pt)
     assert not holds_at("thm7_linear", dist2=9.1, **pt)
@@ -450,17 +452,17 @@ def test_thm7_linear_value():
 
 def test_thm7_linear_is_vectorised_in_k():
     # (3/4)^k * 16 for k = 0, 1, 2 -> 16, 12, 9
-    e = get("thm7_linear").evaluate(L=1, omega_up=2, N=1, omega_dwn=2, mu=24, k=np.array([0, 1, 2]), dist2_0=16)
+    e = get("thm7_linear").evaluate(L=1, omega_up=4, N=2, omega_dwn=2, mu=24, k=np.array([0, 1, 2]), dist2_0=16)
     assert e.value == pytest.approx(np.array([16, 12, 9]), rel=REL)
 
 
-THM7_AVG = dict(L=1, omega_up=2, N=1, omega_dwn=2, mu=8, K=2, dist2_0=16, sigma=2, b=3)
+THM7_AVG = dict(L=1, omega_up=4, N=2, omega_dwn=2, mu=8, K=2, dist2_0=16, sigma=2, b=5 / 2)
 
 
 def test_thm7_averaged_value_as_printed():
-    # gamma_max = 1/96 (as above), so L_tilde = 48. mu = 8, K = 2, D = 16, sigma = 2, b = 3:
+    # gamma_max = 1/96 (as above), so L_tilde = 48. mu = 8, K = 2, D = 16, sigma = 2, N = 2, b = 5/2:
     #   (mu + 2 L_tilde)/(4 mu K^2) D = (8 + 96)/(4*8*4) * 16 = 104/128 * 16 = 13
-    #   4 sigma^2 (1 + omega_up)/(mu K N b) = 4*4*3/(8*2*1*3) = 1
+    #   4 sigma^2 (1 + omega_up)/(mu K N b) = 4*4*5/(8*2*2*5/2) = 80/80 = 1
     #   64 L omega_dwn^2/(mu K) = 64*4/16 = 16;  ln(mu K + L_tilde) = ln(16 + 48) = ln 64 = 6 ln 2
     #   bound = 13 + 1 * (1 + 16 * 6 ln 2) = 14 + 96 ln 2
     assert value("thm7_averaged", **THM7_AVG) == pytest.approx(14 + 96 * math.log(2), rel=REL)
@@ -472,10 +474,10 @@ def test_thm7_averaged_first_step_exceeds_gamma_max():
     # THEORY.md: as printed, gamma_0 = 2/(mu + L_tilde) exceeds gamma_max = 1/(2 L_tilde) (when 3 L_tilde > mu).
     # L_tilde = 48, mu = 8: gamma_0 = 2/56 = 1/28 > 1/96
     sched = get("thm7_averaged").schedule
-    vals = {"L": 1, "omega_up": 2, "N": 1, "omega_dwn": 2, "mu": 8, "k": 0}
+    vals = {"L": 1, "omega_up": 4, "N": 2, "omega_dwn": 2, "mu": 8, "k": 0}
     gamma_0 = float(numeric(sched.gamma, vals))
     assert gamma_0 == pytest.approx(1 / 28, rel=REL)
-    gmax = value("gamma_max", L=1, omega_up=2, N=1, omega_dwn=2)  # 1/96
+    gmax = value("gamma_max", L=1, omega_up=4, N=2, omega_dwn=2)  # 1/96
     assert gamma_0 > gmax
     # and the audit's claim object is the relation gamma <= gamma_max, which therefore fails at k = 0
     assert str(sched.claims) == "gamma <= gamma_max"
@@ -643,9 +645,85 @@ def test_status_tags_match_THEORY_md():
     # THEORY.md section 3: Phi^Rd's "/K" is [S?] (hence Theorem 9), and Theorem 7's averaged corollary is [S?].
     assert by_tag[Status.S_DOUBT] == {"Phi_Rd", "thm7_averaged", "thm9"}
     # THEORY.md section 3, Theorem 6: the tuned-step form is derived.
-    assert by_tag[Status.D] == {"thm6_tuned", "mcm_local_gap"}
+    # THEORY.md section 7: the exact identities, the '/alpha_dwn' reading and Theorem 7's re-derived corollary.
+    assert by_tag[Status.D] == {"thm6_tuned", "mcm_local_gap", "uplink_second_moment", "memory_step",
+                                "distance_identity", "one_over_C", "Phi_Rd_alpha", "thm9_alpha",
+                                "thm7_averaged_derived"}
     assert get("gamma_max_artemis_dore").status is Status.S
     assert not any(get(n).status.exact for n in by_tag[Status.O] | by_tag[Status.S_DOUBT])
+
+
+# ======================================================================= 7. identities (THEORY.md section 7)
+def test_uplink_second_moment():
+    # omega_up = 3, N = 2, ||grad F(w_hat)||^2 = 4, sigma = 2, b = 3:
+    #   (1 + 3/2) * 4 = 10;  (1 + 3) * 4/(2*3) = 8/3;  total = 38/3
+    pt = dict(omega_up=3, N=2, grad2_hat_prev=4, sigma=2, b=3)
+    assert value("uplink_second_moment", **pt) == pytest.approx(38 / 3, rel=REL)
+    assert holds_at("uplink_second_moment", ghat2=38 / 3, **pt)
+    assert not holds_at("uplink_second_moment", ghat2=12.6, **pt)   # an equality: below fails too
+
+
+def test_memory_step():
+    # alpha = 1/4, omega_dwn = 3, E Upsilon_k = 8:  1 - 1/2 + (1/16)*4 = 3/4;  3/4 * 8 = 6
+    pt = dict(alpha_dwn=1 / 4, omega_dwn=3, upsilon=8)
+    assert value("memory_step", **pt) == pytest.approx(6, rel=REL)
+    assert holds_at("memory_step", memory_residual2=6, **pt)
+    # alpha = 1/(1 + omega) = 1/4 is the minimiser: factor omega/(1 + omega) = 3/4 (THEORY.md 7.2)
+    assert value("memory_step", alpha_dwn=1 / 4, omega_dwn=3, upsilon=1) == pytest.approx(3 / 4, rel=REL)
+
+
+def test_distance_identity():
+    # contracted distance 5, gamma = 1/2, E||zeta||^2 = 8:  5 + 1/4 * 8 = 7
+    pt = dict(contracted_dist2=5, gamma=1 / 2, zeta2=8)
+    assert value("distance_identity", **pt) == pytest.approx(7, rel=REL)
+    assert holds_at("distance_identity", dist2=7, **pt)
+    assert not holds_at("distance_identity", dist2=7.1, **pt)
+
+
+def test_one_over_C():
+    # L = 2, omega_dwn = 3, E Upsilon_{k-1} = 5, C = 6:  4 * 3 * 5/6 = 10
+    pt = dict(L=2, omega_dwn=3, upsilon_prev=5, C=6)
+    assert value("one_over_C", **pt) == pytest.approx(10, rel=REL)
+    assert holds_at("one_over_C", down_noise2=10, **pt)
+    # the isotropy hypothesis is mu = L
+    assert bool(hyp("one_over_C", "isotropic A", mu=2, **pt).holds)
+    assert not bool(hyp("one_over_C", "isotropic A", mu=1, **pt).holds)
+
+
+def test_mcm_unbiased_local():
+    assert value("mcm_unbiased_local") == 0
+    assert holds_at("mcm_unbiased_local", local_bias=0.0)
+    assert not holds_at("mcm_unbiased_local", local_bias=-0.1)
+
+
+def test_Phi_Rd_alpha():
+    # omega_up = 3, gamma = 1/2, L = 2, omega_dwn = 5, alpha = 1/8, C = 2, N = 6:
+    #   4 gamma^2 L^2 omega_dwn/alpha = 4 * 1/4 * 4 * 5 * 8 = 160;  1/C + omega_up/N = 1/2 + 1/2 = 1
+    #   (1 + 3)(1 + 160) = 644
+    pt = dict(omega_up=3, gamma=1 / 2, L=2, omega_dwn=5, alpha_dwn=1 / 8, C=2, N=6)
+    assert value("Phi_Rd_alpha", **pt) == pytest.approx(644, rel=REL)
+
+
+def test_thm9_alpha():
+    # THM9's point with alpha = 1/8 (Phi_Rd_alpha = 644, previous test):
+    #   V_0/(gamma K) = 10/(1/2 * 10) = 2;  gamma sigma^2 Phi/(N b) = 1/2 * 9 * 644/(6*9) = 161/3
+    pt = dict(THM9, alpha_dwn=1 / 8)
+    assert value("thm9_alpha", **pt) == pytest.approx(2 + 161 / 3, rel=REL)
+    assert not holds_at("thm9_alpha", excess_loss_avg=56, **pt)      # 2 + 53.67 = 55.67
+
+
+def test_thm7_averaged_derived():
+    # THM7_AVG: gamma_max = 1/96, L_tilde = 48, so a = 4 L_tilde = 192; mu = 8, K = 2, D = 16:
+    #   a (mu + a) D/(mu K (K+1) + 2 a K) = 192 * 200 * 16/(48 + 768) = 614400/816 = 12800/17
+    #   4 sigma^2 (1 + omega_up)/(N b (mu (K+1) + 2a)) = 80/(5 * 408) = 4/102 = 2/51
+    #   128 L omega_dwn^2/(mu K) = 512/16 = 32;  ln((mu (K+1) + a)/(mu + a)) = ln(216/200) = ln(27/25)
+    #   bound = 12800/17 + 2/51 (1 + 32 ln(27/25))
+    expected = 12800 / 17 + 2 / 51 * (1 + 32 * math.log(27 / 25))
+    assert value("thm7_averaged_derived", **THM7_AVG) == pytest.approx(expected, rel=REL)
+    # its schedule's first step 2/(mu + a) = 2/200 = 1/100 <= gamma_max = 1/96 (the printed one's exceeds it)
+    g0 = float(numeric(get("thm7_averaged_derived").schedule.gamma,
+                       {"L": 1, "omega_up": 4, "N": 2, "omega_dwn": 2, "mu": 8, "k": 0}))
+    assert g0 == pytest.approx(1 / 100, rel=REL)
 
 
 # ======================================================================= error paths

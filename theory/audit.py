@@ -135,7 +135,8 @@ def _schedule(result: Result, audit: ResultAudit) -> None:
             audit.checks.append(f"schedule gamma_{i} = {sp.sstr(sch.gamma)}: claim holds for every {i}")
         return
     ratio = sp.simplify(claim.lhs / claim.rhs)  # the claim is ratio <= 1
-    if ratio == 1 or (i not in ratio.free_symbols and sp.simplify(ratio - 1).is_nonpositive):
+    # (the index is a non-negative symbol: a sign decided by sympy holds for every index >= 0)
+    if ratio == 1 or sp.simplify(ratio - 1).is_nonpositive:
         audit.checks.append(f"schedule gamma_{i} = {sp.sstr(sch.gamma)}: claim {sp.sstr(sch.claims)} holds for every {i}")
         return
     uses_t = ratio.has(mu) and ratio.has(L_tilde)

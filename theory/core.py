@@ -111,6 +111,9 @@ class Result:
     tight: str = ""  # when the bound is attained (equality cases, THEORY.md section 6)
     extends: tuple[str, ...] = ()  # for results without a formula of their own
     defines: str | None = None  # the intermediate symbol this definition stands for (V, Phi, gamma_max...)
+    #: for a recursion ``new <= carried + ...``: the carried-over term (the previous value of the
+    #: left side times its coefficient), so that checks can report the ratio of the other parts
+    carried: sp.Expr | None = None
 
     # -- structure -----------------------------------------------------------------------
     @property
@@ -127,6 +130,16 @@ class Result:
         if self.statement is None:
             return None
         return self.statement.rhs if self.is_relation else self.statement
+
+    def innovation(self) -> sp.Expr | None:
+        """For a recursion with a ``carried`` term: the terms of ``rhs - carried`` (macros expanded)
+        with a positive sign, i.e. what the step may add. The rest of ``rhs - carried`` is moved
+        to the left, so that ``lhs - rhs + innovation`` is the change of the left side over the
+        carried value (and the gains the bound grants). ``None`` for other results."""
+        if self.carried is None or not self.is_relation:
+            return None
+        terms = sp.Add.make_args(sp.expand(expand(self.rhs - self.carried)))
+        return sp.Add(*(t for t in terms if not t.could_extract_minus_sign()))
 
     def inputs(self) -> list[str]:
         """Names of the constants needed to evaluate the value (the rhs)."""
@@ -225,7 +238,7 @@ def _load_all() -> None:
     # Importing the modules registers their results, in the order of the formula sheet.
     import importlib
 
-    for module in ("assumptions", "definitions", "results", "baselines", "operators"):
+    for module in ("assumptions", "definitions", "results", "baselines", "operators", "identities"):
         importlib.import_module(f"boundlab.theory.{module}")
 
 
@@ -331,7 +344,8 @@ def eq(a: sp.Expr, b: sp.Expr) -> sp.Rel:
 def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
            hypotheses: Iterable[Hypothesis] = (), notes: str = "", algorithms: Iterable[str] = (),
            schedule: Schedule | None = None, tight: str = "", extends: Iterable[str] = (),
-           macro: sp.Symbol | None = None) -> Callable[[Callable[[], object]], Result]:
+           macro: sp.Symbol | None = None, carried: sp.Expr | None = None
+           ) -> Callable[[Callable[[], object]], Result]:
     """Decorator: the function's docstring is the statement in LaTeX, its return value the sympy
     statement. Registers the :class:`Result` (and, with ``macro``, makes that intermediate
     symbol stand for the returned expression in every other statement)."""
@@ -342,7 +356,7 @@ def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
                         statement=statement, hypotheses=tuple(hypotheses),
                         latex=_dedent(fn.__doc__ or ""), notes=notes, algorithms=tuple(algorithms),
                         schedule=schedule, tight=tight, extends=tuple(extends),
-                        defines=None if macro is None else macro.name)
+                        defines=None if macro is None else macro.name, carried=carried)
         if macro is not None:
             define_macro(macro, statement)
         return register(result)

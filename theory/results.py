@@ -51,7 +51,7 @@ def prop1():
 
 
 @encode("thm3", "Theorem 3 (contraction of Ghost, convex case)", "recursion", Status.S,
-        Source("Contraction for Ghost", 384), algorithms=("Ghost",),
+        Source("Contraction for Ghost", 384), algorithms=("Ghost",), carried=dist2_prev,
         hypotheses=(*assumed("A1", "A3", "A5", "homogeneous", "no uplink memory"), CONVEX,
                     Hypothesis("gamma L (1 + omega_up/N) <= 1/2", "step-size condition",
                                le(gamma * L * (1 + omega_up / N), sp.Rational(1, 2)))),
@@ -76,7 +76,7 @@ def limit_variance_ghost():
 
 # ----------------------------------------------------------------------------------- MCM
 @encode("thm5", "Theorem 5 (local variance of MCM: recursion on Upsilon)", "recursion", Status.S,
-        Source("Control of the local Variance", 488), algorithms=MCM,
+        Source("Control of the local Variance", 488), algorithms=MCM, carried=(1 - alpha_dwn / 2) * upsilon_prev,
         hypotheses=(*assumed("A1", "A3", "A5", "homogeneous", "no uplink memory"),
                     Hypothesis("mu = 0 (as printed)", "the slide states 'with mu = 0'", eq(mu, 0)),
                     Hypothesis("gamma <= 1/(8 omega_dwn L)", "step-size condition",
@@ -117,7 +117,8 @@ _MCM_HYPS = (*_MCM_BASE, STEP_LE_GAMMA_MAX)
 
 
 @encode("thm6", "Theorem 6 (MCM, convex: one-step inequality)", "recursion", Status.S,
-        Source("Convergence of MCM - Convex", 509), algorithms=MCM, hypotheses=(*_MCM_HYPS, CONVEX))
+        Source("Convergence of MCM - Convex", 509), algorithms=MCM, hypotheses=(*_MCM_HYPS, CONVEX),
+        carried=V_prev)
 def thm6():
     r"""\gamma\,\mathbb E[F(w_{k-1}) - F_*] \le V_{k-1} - V_k + \frac{\gamma^2\sigma^2\Phi(\gamma)}{Nb}"""
     return le(gamma * excess_loss_prev, V_prev - V + gamma**2 * sigma**2 * Phi / (N * b))
@@ -166,7 +167,7 @@ def limit_variance_mcm():
 
 @encode("thm7", "Theorem 7 (MCM, strongly convex: one-step inequality)", "recursion", Status.S,
         Source("Convergence of MCM - Strongly Convex", 577), algorithms=MCM,
-        hypotheses=(*_MCM_HYPS, STRONGLY_CONVEX),
+        hypotheses=(*_MCM_HYPS, STRONGLY_CONVEX), carried=(1 - gamma * mu) * V_prev,
         notes="Holds for any sequence gamma_k <= gamma_max; evaluate it at the step gamma = gamma_k.")
 def thm7():
     r"""V_k \le (1 - \gamma_k\mu)V_{k-1} - \gamma_k\,\mathbb E[F(\widehat w_{k-1}) - F_*]

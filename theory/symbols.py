@@ -111,6 +111,20 @@ _INFOS: list[SymbolInfo] = [
                "excess loss of the local model, step k-1", (0, 1), "measured", lower=0),
     SymbolInfo("excess_loss_avg", r"\mathbb{E}[F(\bar w_k) - F_*]", "excess loss of the averaged iterate",
                (0, 1), "measured", lower=0),
+    SymbolInfo("ghat2", r"\mathbb{E}\|\widehat g_k\|^2", "second moment of the aggregated uplink message",
+               (-2, 2), "measured", lower=0),
+    SymbolInfo("zeta2", r"\mathbb{E}\|\widehat g_k - \nabla F(w_{k-1})\|^2",
+               "second moment of the gradient noise around the central model's gradient", (-2, 2), "measured",
+               lower=0),
+    SymbolInfo("contracted_dist2", r"\mathbb{E}\|(I - \gamma A)(w_{k-1} - w_*)\|^2",
+               "distance after a noiseless gradient step from w_{k-1} (quadratic F)", (2, 0), "measured", lower=0),
+    SymbolInfo("down_noise2", r"\mathbb{E}\|\frac1N\sum_i\nabla F(\widehat w^{i}_{k-1}) - \nabla F(w_{k-1})\|^2",
+               "downlink-induced gradient noise D_C", (-2, 2), "measured", lower=0),
+    SymbolInfo("memory_residual2", r"\mathbb{E}\|w_k - H_k\|^2",
+               "memory residual ||Omega_k - alpha_dwn C(Omega_k)||^2", (2, 0), "measured", lower=0),
+    SymbolInfo("local_bias", r"\mathbb{E}\langle\widehat w_k - w_k, \Omega_k\rangle",
+               "correlation of the local model's error with Omega_k (zero for an unbiased downlink)", (2, 0),
+               "measured"),
     SymbolInfo("compression_error2", r"\mathbb{E}\|\mathcal{C}(x) - x\|^2", "variance of a compressor at x",
                (0, 0), "measured", lower=0),
     SymbolInfo("noise2", r"\mathbb{E}\|g_k^i(w) - \nabla F(w)\|^2", "variance of a stochastic gradient",
@@ -128,12 +142,15 @@ _INFOS: list[SymbolInfo] = [
     SymbolInfo("V_0", "V_0", "Lyapunov function at step 0 (= ||w_0 - w_*||^2 since Upsilon_0 = 0)", (2, 0), "macro"),
     SymbolInfo("Phi", r"\Phi(\gamma)", "variance factor of MCM", (0, 0), "macro"),
     SymbolInfo("Phi_Rd", r"\Phi^{\rm Rd}(\gamma)", "variance factor of Rand-MCM", (0, 0), "macro"),
+    SymbolInfo("Phi_Rd_alpha", r"\Phi^{\rm Rd}_\alpha(\gamma)",
+               "variance factor of Rand-MCM, '/alpha_dwn' reading (THEORY.md 7.5)", (0, 0), "macro"),
     SymbolInfo("gamma_max", r"\gamma_{\max}", "largest step size of MCM's theory", (2, -1), "macro"),
     SymbolInfo("gamma_up", r"\gamma_{\max}^{\rm up}", "uplink step-size constraint", (2, -1), "macro"),
     SymbolInfo("gamma_down", r"\gamma_{\max}^{\rm down}", "downlink step-size constraint", (2, -1), "macro"),
     SymbolInfo("gamma_upsilon", r"\gamma_{\max}^{\Upsilon}", "memory (Upsilon) step-size constraint", (2, -1),
                "macro"),
-    SymbolInfo("L_tilde", r"\widetilde L", "effective smoothness, gamma_max = 1 / (2 L_tilde)", (-2, 1), "macro"),
+    SymbolInfo("L_tilde", r"\widetilde L", "effective smoothness, gamma_max = 1 / (2 L_tilde)", (-2, 1), "macro",
+               lower=0, lower_open=True),
 ]
 
 
@@ -141,7 +158,7 @@ def _make_symbol(info: SymbolInfo) -> sp.Symbol:
     # Every symbol is real; all but the Bregman gap are non-negative. Positivity lets sympy
     # split square roots and drop absolute values the way a mathematician would.
     assumptions: dict[str, bool] = {"real": True}
-    if info.name != "F_gap":
+    if info.name not in ("F_gap", "local_bias"):
         assumptions["nonnegative"] = True
     if info.lower is not None and (info.lower > 0 or info.lower_open):
         assumptions["positive"] = True
@@ -168,10 +185,12 @@ d, s, p, eps, x_norm2 = (S(n) for n in ("d", "s", "p", "eps", "x_norm2"))
 dist2, dist2_prev, dist2_0 = S("dist2"), S("dist2_prev"), S("dist2_0")
 upsilon, upsilon_prev, local_gap2 = S("upsilon"), S("upsilon_prev"), S("local_gap2")
 grad2_hat_prev, grad2_hat_prev2 = S("grad2_hat_prev"), S("grad2_hat_prev2")
+ghat2, zeta2, contracted_dist2, down_noise2, memory_residual2, local_bias = (
+    S(n) for n in ("ghat2", "zeta2", "contracted_dist2", "down_noise2", "memory_residual2", "local_bias"))
 excess_loss_prev, excess_loss_hat_prev, excess_loss_avg = (
     S("excess_loss_prev"), S("excess_loss_hat_prev"), S("excess_loss_avg"))
 V, V_prev, V_0 = S("V"), S("V_prev"), S("V_0")
-Phi, Phi_Rd = S("Phi"), S("Phi_Rd")
+Phi, Phi_Rd, Phi_Rd_alpha = S("Phi"), S("Phi_Rd"), S("Phi_Rd_alpha")
 gamma_max, gamma_up, gamma_down, gamma_upsilon, L_tilde = (
     S("gamma_max"), S("gamma_up"), S("gamma_down"), S("gamma_upsilon"), S("L_tilde"))
 
