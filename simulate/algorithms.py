@@ -99,14 +99,25 @@ class Context:
 
     def aggregate(self, ghat_i: np.ndarray) -> np.ndarray:
         r""":math:`\widehat g_k=\frac1N\sum_i\widehat g_k^i`, or with partial participation
-        :math:`\frac1{pN}\sum_{i\ \rm active}\widehat g_k^i` (THEORY.md §2)."""
+        :math:`\frac{\theta}{pN}\sum_{i\ \rm active}\widehat g_k^i`, :math:`\theta=1-(1-p)^N`.
+
+        The draw is repeated while nobody is active, so a worker is active with probability
+        :math:`p/\theta`, not p: dividing by pN alone (THEORY.md §2's rule) is biased by the factor
+        :math:`1/\theta` (x2.44 at p = 0.1, N = 5; THEORY.md 7.8). The factor :math:`\theta` makes the
+        aggregate unbiased given the messages (``boundlab verify`` checks it)."""
         if self.active is None:
             return ghat_i.mean(axis=1)
-        return np.einsum("rnd,rn->rd", ghat_i, self.active.astype(float)) / (self.p * self.N)
+        theta = participation_theta(self.p, self.N)
+        return np.einsum("rnd,rn->rd", ghat_i, self.active.astype(float)) * (theta / (self.p * self.N))
 
     def masked(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
         """``new`` for the active workers, ``old`` for the others (memories of absent workers stay)."""
         return new if self.active is None else np.where(self.active[..., None], new, old)
+
+
+def participation_theta(p: float, N: int) -> float:
+    r""":math:`\theta=1-(1-p)^N`, the probability that a round has at least one active worker."""
+    return 1.0 - (1.0 - p) ** N
 
 
 # -- uplinks -------------------------------------------------------------------------------------
@@ -530,11 +541,15 @@ class MCM(Algorithm):
     _H0_zero: ClassVar[bool] = False
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0, uplink: str = "plain",
-                 alpha_up: float | None = None, alpha_dwn: float | None = None) -> None:
+                 alpha_up: float | None = None, alpha_dwn: float | None = None, memory_offset: float = 0.0) -> None:
         super().__init__(up=up, down=down, p=p, alpha_up=alpha_up)
         self.uplink = _check_uplink(uplink)
         self._alpha_dwn_given = alpha_dwn
         self.alpha_dwn: float | None = None
+        if isinstance(memory_offset, bool) or not isinstance(memory_offset, (int, float)) or not memory_offset >= 0 \
+                or not np.isfinite(memory_offset):
+            raise BoundlabError(f"algorithm.memory_offset must be a finite number >= 0, got {memory_offset!r}")
+        self.memory_offset = float(memory_offset)
 
     def setup(self, problem):
         super().setup(problem)
@@ -547,13 +562,26 @@ class MCM(Algorithm):
             self.alpha_dwn = float(given)
 
     def describe(self):
-        return {**super().describe(), "alpha_dwn": self.alpha_dwn}
+        out = {**super().describe(), "alpha_dwn": self.alpha_dwn}
+        if self.memory_offset:
+            out["memory_offset"] = self.memory_offset
+        return out
 
     def init_state(self, ctx, w0):
         st = self._base_state(ctx, w0)
         st.H = np.zeros_like(st.w) if self._H0_zero else st.w.copy()      # H_0 = w_0 (or 0)
         st.w_hat = st.w.copy()                                             # w_hat_0 = w_0
         st.upsilon = sq_norm(st.w - st.H)                                  # Upsilon_0
+        if self.memory_offset:
+            # Start with Upsilon_0 = r^2 > 0, consistently with the recursion: a memory H_{-1} = w_0 + r u
+            # (u = (1, ..., 1)/sqrt d), then one downlink round: Omega_0 = w_0 - H_{-1}, c_0 = C_dwn(Omega_0),
+            # w_hat_0 = H_{-1} + c_0, H_0 = H_{-1} + alpha_dwn c_0.
+            H_prev = st.w + self.memory_offset / np.sqrt(ctx.d)
+            omega = st.w - H_prev
+            st.upsilon = sq_norm(omega)
+            c = ctx.compress_down(omega)
+            st.w_hat = H_prev + c
+            st.H = H_prev + self.alpha_dwn * c
         return st
 
     def step(self, st, ctx, gamma, k):
@@ -606,6 +634,8 @@ class RandMCMG(MCM):
 
     def setup(self, problem):
         super().setup(problem)
+        if self.memory_offset:
+            raise BoundlabError(f"algorithm.memory_offset: only MCM (one memory) supports it, not '{self.name}'")
         G = self.G
         if isinstance(G, bool) or not isinstance(G, int) or not 1 <= G <= problem.N:
             raise BoundlabError(f"algorithm.G (number of groups) must be an integer in [1, N={problem.N}], got {G!r}")

@@ -78,6 +78,7 @@ KEYS: tuple[Key, ...] = (
     Key("algorithm", "uplink", "str", None, "MCM family: 'plain' or 'memory'"),
     Key("algorithm", "alpha_up", "float", None, "uplink memory rate (default 1/(2(1+omega_up)))"),
     Key("algorithm", "alpha_dwn", "float", None, "downlink memory rate (default min(1/(8 omega_dwn), 1/(1+omega_dwn)))"),
+    Key("algorithm", "memory_offset", "float", None, "mcm: start with Upsilon_0 = memory_offset^2 (default 0)"),
     Key("algorithm", "G", "int", None, "rand-mcm-g: number of groups"),
     Key("algorithm", "reset_period", "int", None, "rand-mcm-reset: iterations between resets (default ceil(4 sqrt d))"),
 )

@@ -180,16 +180,16 @@ def test_ghost_proposition_1_is_an_equality():
 
 
 def test_partial_participation_is_unbiased_given_a_participant():
-    """With p < 1 the server's (1/(pN)) sum over active workers, conditioned on at least one active
-    worker (redraw), has mean (1/N) sum g^i / (1 - (1-p)^N): measured on exact gradients."""
+    """With p < 1 a round is redrawn while nobody is active, so a worker is active w.p. p/theta,
+    theta = 1 - (1-p)^N (THEORY.md 7.8); the server's theta/(pN) sum over active workers then has mean
+    (1/N) sum g^i: measured on exact gradients. (The bare 1/(pN) was biased by 1/theta.)"""
     N, p, R = 3, 0.4, 20_000
     prob = quadratic(N=N, d=4, L=1.0, mu=1.0, sigma=0.0, seed=0, B2=1.0)
     ctx = Context(prob, RunRNG(1, 0, R), RandK(k=4), RandK(k=4), p)
     ctx.begin_iteration()
     g = prob.local_gradients(np.tile(prob.w0, (R, 1)))          # exact, (R, N, d)
     agg = ctx.aggregate(np.broadcast_to(g, (R, N, 4)).copy())
-    # P(worker active | at least one active) = p / (1 - (1-p)^N)
-    expected = g.mean(axis=1)[0] / (1 - (1 - p) ** N)
+    expected = g.mean(axis=1)[0]                                # unbiased: theta cancels P(active) = p/theta
     m, se = agg.mean(axis=0), agg.std(axis=0, ddof=1) / np.sqrt(R)
     assert np.all(np.abs(m - expected) <= Z * se)
     assert ctx.active.any(axis=1).all()                          # never an empty round

@@ -105,7 +105,8 @@ def test_a_problem_that_redefines_its_loss_is_not_fused():
     base = quadratic(N=2, d=3, sigma=0.5, seed=0)
     prob = Counted(base.A, base.centres, base.sigma, base.b, base.noise, base.w0)
     simulate(prob, make_algorithm("mcm", OPS), n_runs=3, n_iter=4, seed=0, progress=False)
-    assert len(calls) == 4                             # once per recorded iteration k = 1..4
+    # twice per recorded iteration k = 1..4: at w_hat_{k-1} and at w_{k-1} (the records of THEORY.md 7.3-7.4)
+    assert len(calls) == 8
 
 
 def test_diagonal_on_request_and_its_bad_input():

@@ -18,6 +18,9 @@ excess_loss_prev      ``excess_loss`` at k-1
 excess_loss_hat_prev  ``excess_loss_hat`` at k (= F(w_hat_{k-1}) - F_*)
 excess_loss_avg       ``excess_loss_avg`` at k (uniform average of w_0..w_{k-1})
 k, K                  k
+ghat2, zeta2, ...     the records of the same name at k (THEORY.md 7:
+                      ``contracted_dist2``, ``down_noise2``,
+                      ``memory_residual2``, ``local_bias``)
 ====================  =================================================
 
 Constants come from the problem and the algorithm as built (exact L, mu, sigma^2, N, b, the
@@ -55,12 +58,16 @@ class Setting:
     gamma: float | str = "theory"  # "theory": the algorithm's bound from boundlab.theory
     #: name of a theory result whose step-size schedule to run (with its weighted average), or None
     schedule: str | None = None
+    #: attributes set on the algorithm after it is built, for negative controls only (e.g. a biased downlink)
+    unsafe: tuple[tuple[str, object], ...] = ()
 
     def describe(self) -> str:
         p = self.problem
         ops = ", ".join(f"{k}={v}" for k, v in self.params.items())
         prob = (f"quadratic N={p['N']} d={p['d']} L={p['L']:g} mu={p['mu']:g} sigma={p['sigma']:g} b={p['b']}, "
-                f"homogeneous")
+                + (f"heterogeneous B^2={p['B2']:g}" if p.get("B2") else "homogeneous")
+                + (", w0 = w_*" if p.get("w0") == 0 else "")
+                + (", isotropic A = L I" if p["mu"] == p["L"] else ""))
         step = "gamma = theory's bound" if self.gamma == "theory" else f"gamma = {self.gamma}"
         if self.schedule:
             step = (f"{self.schedule}'s schedule and weighted average (steps above gamma_max allowed: the "
@@ -82,10 +89,26 @@ class Check:
     constants: dict = field(default_factory=dict)  # extra constants, e.g. C for Theorem 9
     note: str = ""
     doubt: bool = False  # the check tests a doubtful [S?] reading (e.g. of a hypothesis) of an [S] result
+    #: a negative control: a setting where the bound is known to be false; the check must fail
+    control: bool = False
+    #: hypothesis labels the check deliberately leaves (the note says why)
+    waive: tuple[str, ...] = ()
+    #: checks with the same seed_key share their seed: same problem instance, common random numbers
+    seed_key: str | None = None
+    #: the bound's non-carried part (Result.innovation) multiplied by this ([O] "constant 2" claims)
+    innovation_factor: float = 1.0
 
     @property
     def tag(self) -> str:
-        return "S?" if self.doubt else get(self.result).status.value
+        if self.doubt or get(self.result).status.value == "S?":
+            return "S?"
+        return "O" if self.innovation_factor != 1 else get(self.result).status.value
+
+    @property
+    def role(self) -> str:
+        if self.control:
+            return "control"
+        return "finding" if self.tag == "S?" else "assert"
 
     def checkpoints(self) -> list[int]:
         need = {0}
@@ -103,6 +126,13 @@ class OperatorCheck:
     spec: str
     d: int
     draws: int
+    control: bool = False
+    make: object = None  # a callable building the operator (controls: an operator that misstates its omega)
+    note: str = ""
+
+    @property
+    def role(self) -> str:
+        return "control" if self.control else "assert"
 
 
 def bind(res, k: int, needed: set[str]) -> dict[str, np.ndarray | int]:
@@ -119,6 +149,8 @@ def bind(res, k: int, needed: set[str]) -> dict[str, np.ndarray | int]:
         "grad2_hat_prev2": lambda: at("grad2_hat", k - 1) if k >= 2 else np.zeros(res.n_runs),
         "excess_loss_prev": lambda: at("excess_loss", k - 1), "excess_loss_hat_prev": lambda: at("excess_loss_hat", k),
         "excess_loss_avg": lambda: at("excess_loss_avg", k), "k": lambda: k, "K": lambda: k,
+        **{name: (lambda name=name: at(name, k)) for name in
+           ("ghat2", "zeta2", "contracted_dist2", "down_noise2", "memory_residual2", "local_bias")},
     }
     return {n: table[n]() for n in needed if n in table}
 
