@@ -138,8 +138,7 @@ class Result:
         carried value (and the gains the bound grants). ``None`` for other results."""
         if self.carried is None or not self.is_relation:
             return None
-        terms = sp.Add.make_args(sp.expand(expand(self.rhs - self.carried)))
-        return sp.Add(*(t for t in terms if not t.could_extract_minus_sign()))
+        return _positive_terms(expand(self.rhs - self.carried))
 
     def inputs(self) -> list[str]:
         """Names of the constants needed to evaluate the value (the rhs)."""
@@ -171,6 +170,12 @@ class Result:
             holds = compare(lhs_value, value, self.statement.rel_op)
         hyp = {h.label: check_hypothesis(h, vals) for h in self.hypotheses}
         return Evaluation(self, value, lhs_value, holds, hyp)
+
+
+@functools.lru_cache(maxsize=256)
+def _positive_terms(expr: sp.Expr) -> sp.Expr:
+    terms = sp.Add.make_args(sp.expand(expr))
+    return sp.Add(*(t for t in terms if not t.could_extract_minus_sign()))
 
 
 @dataclass
@@ -213,9 +218,13 @@ def register(result: Result) -> Result:
     return result
 
 
+_MACRO_VERSION = [0]  # bumped whenever a definition changes (define_macro, theory.perturb), for expand's cache
+
+
 def define_macro(symbol: sp.Symbol, expr: sp.Expr) -> None:
     """Declare that the intermediate ``symbol`` stands for ``expr`` in every statement."""
     _MACROS[symbol] = expr
+    _MACRO_VERSION[0] += 1
 
 
 def get(name: str) -> Result:
@@ -253,8 +262,30 @@ def expand(expr: sp.Basic | None, load: bool = True) -> sp.Basic | None:
         return None
     if load:
         _load_all()
+    return _expand(expr, _MACRO_VERSION[0])
+
+
+def _substitute(expr: sp.Basic, rules: Mapping) -> sp.Basic:
+    """``expr.xreplace(rules)``, except that Min and Max are rebuilt unevaluated: sympy's evaluation of a
+    Min of symbolic pieces (looking for comparable arguments) is slow and changes nothing numerically."""
+    if expr in rules:
+        return rules[expr]
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = [_substitute(a, rules) for a in expr.args]
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    if isinstance(expr, (sp.Min, sp.Max)):
+        return expr.func(*args, evaluate=False)
+    if isinstance(expr, sp.core.relational.Relational):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand(expr: sp.Basic, version: int) -> sp.Basic:
     for _ in range(10):
-        new = expr.xreplace(_MACROS)
+        new = _substitute(expr, _MACROS)
         if new == expr:
             return expr
         expr = new

@@ -106,8 +106,12 @@ def targets(owner: str) -> list[Target]:
     if isinstance(statement, sp.core.relational.Relational):
         walk(statement.lhs, (0,), statement, True)
         walk(statement.rhs, (1,), statement, True)
+        rhs, path = statement.rhs, (1,)
     else:
         walk(statement, (), None, True)
+        rhs, path = statement, ()
+    if not isinstance(rhs, sp.Add) and not rhs.is_number and not _bare_symbol(rhs):
+        out.append(Target(owner, "term", path, f"{sp.sstr(rhs)} (the whole right side)"))
     unique, seen = [], set()
     for t in out:
         key = sp.srepr(t.scaled(3))
@@ -140,6 +144,7 @@ def perturbed(target: Target, scale: float) -> Iterator[None]:
     new_statement = target.scaled(scale)
     saved = dict(core._MACROS)
     core.REGISTRY[target.owner] = dataclasses.replace(old, statement=new_statement)
+    core._MACRO_VERSION[0] += 1
     if old.defines:
         core._MACROS[sy.S(old.defines)] = new_statement
         if old.defines == "V":
@@ -150,3 +155,4 @@ def perturbed(target: Target, scale: float) -> Iterator[None]:
         core.REGISTRY[target.owner] = old
         core._MACROS.clear()
         core._MACROS.update(saved)
+        core._MACRO_VERSION[0] += 1

@@ -3,18 +3,23 @@
   boundlab verify                     the quick suite (under 3 minutes on 2 cores), master seed 0
   boundlab verify --suite full        more runs, checkpoints and settings
   boundlab verify --tighten 0.97      every bound multiplied by 0.97: the equality checks must fail
+  boundlab verify --power             also the power matrix: every constant of every statement scaled by
+                                      0, 1/4, 1/2, 2 and each check judged again on the same records
   boundlab verify --format markdown|csv|json
 
 One row per check: the result and its tag, the checkpoint, the measured left side and the bound,
 their ratio with its interval, the verdict and whether the setting satisfies the hypotheses.
-Exit status 1 when a bound is violated, 0 otherwise; a doubtful [S?] item that the simulation
-contradicts is reported as a finding and fails the run only with --strict. The suite's false-alarm rate is at most
+Exit status 1 when a bound is violated, when a negative control does not fail, or when an asserted
+check leaves its result's hypotheses; 0 otherwise. A doubtful [S?] item that the simulation
+contradicts (or an order claim it does not match) is reported as a finding and fails the run only
+with --strict. The suite's false-alarm rate is at most
 --alpha (1%), across all checks and checkpoints (Bonferroni).
 """
 from __future__ import annotations
 
 import argparse
 
+from boundlab.errors import BoundlabError
 from boundlab.verify.report import render
 from boundlab.verify.suite import ALPHA, run_suite
 
@@ -28,10 +33,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=None, help="processes (default: min(2, cores)); numbers unchanged")
     parser.add_argument("--strict", action="store_true",
                         help="also fail (exit 1) when a doubtful [S?] item is contradicted")
+    parser.add_argument("--power", action="store_true",
+                        help="also print the power matrix: which constants of the statements the checks can see")
+    parser.add_argument("--power-out", metavar="FILE", default=None,
+                        help="with --power: write the matrix as CSV to FILE")
 
 
 def run(args: argparse.Namespace) -> int:
     report = run_suite(args.suite, seed=args.seed, tighten=args.tighten, alpha=args.alpha, jobs=args.jobs,
                        strict=args.strict)
     print(render(report, args.format))
+    if args.power:
+        from boundlab.verify.power import power_frame, power_matrix, render_power
+        matrix = power_matrix(report)
+        print()
+        print(render_power(matrix))
+        if args.power_out:
+            from boundlab.simulate.sweep import atomic_write
+            text = power_frame(matrix).to_csv(index=False)
+            try:
+                atomic_write(args.power_out, lambda fh: fh.write(text), binary=False)
+            except OSError as err:
+                raise BoundlabError(f"--power-out: cannot write {args.power_out}: {err.strerror or err}") from None
     return report.exit_code

@@ -68,17 +68,15 @@ class Measurement:
             from boundlab.simulate import make_compressor
             spec, d = self.omega_of
             values["omega"] = make_compressor(spec).omega(d)
+        from boundlab.theory.core import numeric
         r = get(self.result)
-        e = r.evaluate(**values)
         n = np.shape(self.lhs)
-        lhs = np.broadcast_to(e.lhs, n).astype(float)
-        rhs = np.broadcast_to(e.value, n).astype(float)
+        lhs = np.broadcast_to(numeric(r.lhs, values), n).astype(float)
+        rhs = np.broadcast_to(numeric(r.rhs, values), n).astype(float)
         innov = r.innovation()
         if innov is None:
             return lhs, rhs, None
-        from boundlab.theory.core import numeric
-        names = {s.name for s in innov.free_symbols}
-        inn = np.broadcast_to(numeric(innov, {k: v for k, v in values.items() if k in names}), n).astype(float)
+        inn = np.broadcast_to(numeric(innov, values), n).astype(float)
         return lhs, rhs + (self.innovation_factor - 1.0) * inn, inn
 
 
@@ -92,7 +90,9 @@ class CheckOutcome:
     hypotheses: dict[str, bool | None]
     diverged: int = 0
     error: str = ""
-    role: str = "assert"  # "assert" | "finding" (a doubtful [S?] item) | "control" (must fail)
+    #: "assert"; "finding" (a doubtful [S?] item, or a measured claim of order: reported, fails only with
+    #: --strict); "control" (a negative control: must fail); "explore" (outside the hypotheses on purpose)
+    role: str = "assert"
     owners: tuple[str, ...] = ()  # theory results whose statements the comparison evaluates (for --power)
 
 
@@ -133,8 +133,8 @@ class Report:
     @property
     def violations(self) -> list[Row]:
         """Violated bounds that the project asserts ([S], [D], [O]); with ``strict``, [S?] ones too."""
-        return [r for r in self.rows if r.verdict == "violated" and r.role != "control"
-                and (self.strict or r.role != "finding")]
+        return [r for r in self.rows if r.verdict == "violated"
+                and (r.role == "assert" or (self.strict and r.role == "finding"))]
 
     @property
     def findings(self) -> list[Row]:
@@ -212,7 +212,11 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
     else:
         # Steps above the theory's bound are allowed here: the result's hypotheses are checked below, and a
         # check that leaves them is an error of the suite unless it is a declared finding or control.
-        res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=c.setting.gamma, seed=seed,
+        gamma = c.setting.gamma
+        if isinstance(gamma, str) and gamma.startswith("theory*"):
+            algorithm.setup(problem)
+            gamma = float(gamma[7:]) * algorithm.gamma_bound(problem)
+        res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=gamma, seed=seed,
                        checkpoints_spec=c.checkpoints(), progress=False, allow_large_step=True)
     consts = {**constants_of(problem, algorithm, res.meta["gamma"]), **c.constants}
     result = get(c.result)
@@ -223,6 +227,7 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
     for k in c.at:
         values = {**{n: v for n, v in consts.items() if n in needed}, **bind(res, k, needed)}
         values = {n: (v[ok] if isinstance(v, np.ndarray) else v) for n, v in values.items()}
+        values.update({n: v for n, v in c.overrides if n in needed})
         m = Measurement(k, np.zeros(n_ok), np.zeros(n_ok), result=c.result, values=values,
                         innovation_factor=c.innovation_factor)
         m.lhs, m.rhs, m.innovation = m.sides()
@@ -261,8 +266,14 @@ def _simulate_schedule(c: Check, problem, algorithm, seed: int):
 
     sch = get(c.setting.schedule).schedule
     algorithm.setup(problem)
-    consts = constants_of(problem, algorithm, math.nan)
+    consts = {**constants_of(problem, algorithm, math.nan), "dist2_0": float(np.sum((problem.w0 - problem.w_star) ** 2))}
     names = {s.name for s in expand(sch.gamma).free_symbols} - {sch.index.name}
+    if sch.index.name == "K":  # a step tuned to the horizon: constant, uniform average (Theorem 6's corollary)
+        gamma = float(numeric(sch.gamma, {**{n: consts[n] for n in names}, "K": c.iterations}))
+        res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=gamma, seed=seed,
+                       checkpoints_spec=c.checkpoints(), allow_large_step=True, progress=False)
+        res.meta["schedule_max_over_bound"] = gamma / res.meta["gamma_bound"]
+        return res
     ks = np.arange(c.iterations + 1, dtype=float)
     gammas = np.asarray(numeric(sch.gamma, {**{n: consts[n] for n in names}, sch.index.name: ks}), dtype=float)
     res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=float(gammas[1]),
@@ -373,6 +384,9 @@ def _judge_one(o: CheckOutcome, m: Measurement, level: float, tighten: float,
         one = stats.Interval(1.0 if ok else math.nan, 1.0, 1.0, 1.0)
         return {"k": None, "measured": None, "bound": math.nan, "ratio": one if ok else None,
                 "verdict": "holds" if ok else "violated", "detail": "symbolic re-derivation (exact)"}
+    if o.kind == "order":  # a fitted exponent against the claimed one (boundlab.verify.kinds.OrderCheck)
+        from boundlab.verify.kinds import judge_order
+        return judge_order(m, level)
     if m.exact:  # closed forms: no randomness, compare directly
         each = np.where(rhs > 0, m.lhs / np.where(rhs > 0, rhs, 1), np.where(m.lhs > 0, np.inf, 1.0))
         r = float(np.max(each))
