@@ -176,6 +176,13 @@ def complexity(bound: sp.Expr, horizon: sp.Symbol, eps: sp.Symbol) -> sp.Expr:
         raise ValueError("the bound does not vanish as the horizon grows: no complexity")
     p = min(decay)
     lead = sp.simplify(sp.Add(*[t * horizon**p for t, q in zip(terms, decay) if q == p]))
+    if horizon in lead.free_symbols:  # e.g. 1/(mu (K + 1) + a): its limit, when finite, is the leading constant
+        # (Min/Max pieces, free of the horizon, stand aside as positive symbols while sympy takes the limit)
+        pieces = {m: sp.Symbol(f"_piece{i}", positive=True)
+                  for i, m in enumerate(lead.atoms(sp.Min, sp.Max)) if horizon not in m.free_symbols}
+        limit = sp.limit(lead.xreplace(pieces), horizon, sp.oo)
+        if not limit.has(sp.oo, -sp.oo, sp.zoo, sp.nan) and limit != 0:
+            lead = sp.simplify(limit.xreplace({v: k for k, v in pieces.items()}))
     if horizon in lead.free_symbols:
         raise ValueError(f"leading term still depends on {horizon} (logarithmic factor): {lead}")
     return sp.powsimp(sp.factor((lead / eps) ** (1 / p)), force=True)

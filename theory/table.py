@@ -9,8 +9,9 @@ dropped (:mod:`boundlab.theory.asymptotics`):
 * rate on init. cond. -- Theorem 7's recursion with sigma = 0, unrolled by ``sympy.rsolve``: the
   coefficient of V_0;
 * complexities        -- the K at which the bound reaches epsilon, to leading order as
-  epsilon -> 0: Theorem 7's averaged corollary (strongly convex) and Theorem 6 with the step
-  tuned to the horizon (convex).
+  epsilon -> 0: Theorem 7's averaged corollary as re-derived from its recursion (strongly convex;
+  ``thm7_averaged_derived`` [D], THEORY.md 7.6: the printed corollary is [S?], and has the same
+  leading term) and Theorem 6 with the step tuned to the horizon (convex).
 
 The Diana and Artemis/Dore cells come from their order-level encodings (:mod:`baselines`),
 except Artemis/Dore's gamma_max, which has an exact printed form. Each derived cell is compared
@@ -159,8 +160,9 @@ def _derivations() -> dict[tuple[str, str], Derivation]:
         ("complexity_sc", "Diana"): obj("complexity_sc_diana"),
         ("complexity_sc", "Artemis, Dore"): obj("complexity_sc_artemis_dore"),
         ("complexity_sc", "MCM, Rand-MCM"): derived(
-            lambda: complexity(expand(get("thm7_averaged").rhs), K, eps), "thm7_averaged",
-            "K(eps) of the bound's 1/K term (its flagged defects sit in the 1/K^2 terms)"),
+            lambda: complexity(expand(get("thm7_averaged_derived").rhs), K, eps), "thm7_averaged_derived",
+            "K(eps) of the 1/K term of Theorem 7's corollary as re-derived from its recursion (THEORY.md 7.6; the "
+            "printed [S?] corollary has the same leading term, its defects sit in the other terms)"),
         ("complexity_convex", "Diana"): obj("complexity_convex_diana"),
         ("complexity_convex", "Artemis, Dore"): obj("complexity_convex_artemis_dore"),
         ("complexity_convex", "MCM, Rand-MCM"): derived(
