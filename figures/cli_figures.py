@@ -5,6 +5,7 @@
   boundlab figures convergence --out DIR          2. excess loss vs iterations and vs bits, two problems
   boundlab figures tightness --out DIR [--from-csv FILE]   3. measured/bound of every verify check
   boundlab figures step-sizes --out DIR           4. gamma_max and its three pieces vs omega
+  boundlab figures step-edge --out DIR            5. the measured step-size edge vs omega (MCM, Artemis, Dore)
 
 Each figure is written as NAME.png and NAME.pdf, with the plotted data in NAME.csv and the
 settings in NAME.meta.json; existing files are kept unless --overwrite. Bands are the mean over
@@ -22,10 +23,10 @@ from typing import Any
 from boundlab.errors import BoundlabError
 from boundlab.simulate import config as C
 
-FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes")
-ORDER = ("step-sizes", "limit-variance", "convergence", "tightness")   # cheap first; verify (external) last
+FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge")
+ORDER = ("step-sizes", "limit-variance", "convergence", "step-edge", "tightness")  # cheap first; verify (external) last
 FILE_NAMES = {"limit-variance": "limit_variance", "convergence": "convergence", "tightness": "tightness",
-              "step-sizes": "step_sizes"}
+              "step-sizes": "step_sizes", "step-edge": "step_edge"}
 
 
 def _gamma(text: str) -> "float | str":
@@ -97,7 +98,7 @@ def problem_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Make the figures; print one line per figure (and the MCM/Artemis ratio of figure 1)."""
-    from boundlab.figures import common, convergence, limit_variance, step_sizes, tightness
+    from boundlab.figures import common, convergence, limit_variance, step_edge, step_sizes, tightness
     todo = selected(args.figures)
     explicit = bool(args.figures) and "all" not in args.figures
     common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
@@ -121,6 +122,13 @@ def run(args: argparse.Namespace) -> int:
                 r = limit_variance.ratio_at_largest(meta)
                 extra = (f"; MCM/Artemis limit variance at omega_dwn = {r['omega_dwn']:g}: {r['ratio']:.3g} "
                          f"[{r['low']:.3g}, {r['high']:.3g}] (95%)")
+        elif fig == "step-edge":
+            paths, _, meta = step_edge.make(args.out, seed=args.seed, runs=_first(args.runs, 100),
+                                            jobs=args.processes)
+            fits = meta["fits"]
+            extra = "; divergence exponents: " + ", ".join(
+                f"{a} {fits[a + ':divergence']['exponent']:.2f}" for a in ("mcm", "artemis", "dore")
+                if a + ":divergence" in fits)
         elif fig == "convergence":
             s = convergence.Settings(
                 algorithms=args.conv_algorithms, problems=args.conv_problems, up=args.conv_up, down=args.conv_down,
