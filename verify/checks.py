@@ -82,7 +82,7 @@ class Check:
 
     name: str
     result: str
-    kind: str  # "upper" (lhs <= rhs) or "equality" (lhs = rhs: the bound is attained)
+    kind: str  # "upper" (lhs <= rhs), "equality" (lhs = rhs: the bound is attained) or "zero" (E[lhs] = 0)
     setting: Setting
     runs: int
     iterations: int
@@ -364,7 +364,7 @@ def quick_suite() -> list:
         Check("distance_identity Rand-MCM-G", "distance_identity", "equality",
               _mcm({**B2, "w0": 0.0}, "rand-mcm-g", G=2), 50_000, 5, (5,)),
         *one_over_c_checks(50_000),
-        Check("mcm_unbiased_local MCM rand-k down", "mcm_unbiased_local", "equality", _rk(CONVEX), 50_000, 5, (5,),
+        Check("mcm_unbiased_local MCM rand-k down", "mcm_unbiased_local", "zero", _rk(CONVEX), 50_000, 5, (5,),
               note="E<w_hat_k - w_k, Omega_k> = 0 for an unbiased downlink"),
         ParticipationCheck("partial participation: aggregate unbiased (p=0.1, N=5)", N=5, p=0.1, d=10, draws=100_000,
                            note="THEORY.md 7.8: the bare 1/(pN) rule would give a mean 2.44 times too large"),
@@ -434,7 +434,7 @@ def negative_controls() -> list[Check]:
               overrides=(("upsilon", 0.0), ("upsilon_prev", 0.0)),
               note="a degraded algorithm at MCM's gamma_max: its (1 + omega_dwn) = 50 exceeds Phi's "
                    "(1 + 64 gamma L omega_dwn^2) = 14.8"),
-        Check("control: top-k downlink inside MCM vs E[w_hat | w] = w", "mcm_unbiased_local", "equality",
+        Check("control: top-k downlink inside MCM vs E[w_hat | w] = w", "mcm_unbiased_local", "zero",
               Setting(CONVEX, "mcm", {"up": RK_UP, "down": "topk:k=2", "alpha_dwn": 0.1}, gamma=0.01,
                       unsafe=(("biased_down_ok", True),)), 4000, 5, (5,), control=True,
               note="top-k keeps the largest coordinates: <C(Omega) - Omega, Omega> < 0 always"),
