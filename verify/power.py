@@ -8,7 +8,8 @@ sigma^2/(N b)), the statement is scaled by 0, 1/4, 1/2 and 2 and every check tha
 judged again, with the suite's own statistics and per-comparison level.
 
 A target is **tested** when some check fails with it scaled by 1/2 or by 2 (a factor-2 error in
-either direction is caught). For every other target the report gives its **best measured
+either direction is caught); the report says which are seen by a simulated check and which only by
+a symbolic re-derivation (:mod:`boundlab.verify.symbolic`), with the simulated checks' own slack. For every other target the report gives its **best measured
 slack**: the scale closest to 1, on a grid of powers of two up to 2^10 either way, at which some
 check would fail, or that none does; that is the honest statement of what the suite cannot see.
 Only checks that hold at scale 1 count (negative controls are left out).
@@ -21,6 +22,7 @@ import numpy as np
 
 from boundlab.theory.perturb import Target, perturbed, targets
 from boundlab.verify import symbolic
+from boundlab.verify.symbolic import SymbolicCheck
 from boundlab.verify.suite import Report, verdict_now
 
 SCALES = (0.0, 0.25, 0.5, 2.0)
@@ -34,10 +36,16 @@ class PowerRow:
     fails: dict[float, list[str] | None]  # scale -> checks that fail with it so scaled (None: undefined)
     users: list[str]  # checks (holding at scale 1) whose statements contain the target
     slack: float | None = None  # for an untested target: the scale closest to 1 at which a check fails
+    symbolic: frozenset[str] = frozenset()  # which users are symbolic re-derivations (no simulation)
+    slack_simulated: float | None = None  # the same, counting simulated checks only
 
     @property
     def tested(self) -> bool:
         return bool(self.fails.get(0.5) or self.fails.get(2.0))
+
+    @property
+    def tested_by_simulation(self) -> bool:
+        return any(c not in self.symbolic for s in (0.5, 2.0) for c in (self.fails.get(s) or []))
 
 
 @dataclass
@@ -51,6 +59,10 @@ class PowerReport:
     @property
     def untested(self) -> list[PowerRow]:
         return [r for r in self.rows if not r.tested]
+
+    @property
+    def tested_by_simulation(self) -> list[PowerRow]:
+        return [r for r in self.rows if r.tested_by_simulation]
 
     def by_owner(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
@@ -70,11 +82,16 @@ def power_matrix(report: Report, scales=SCALES, slack: bool = True) -> PowerRepo
     out = PowerReport()
     for owner in owners:
         users = [o for o in base if owner in o.owners]
+        symbolic_users = frozenset(o.check.name for o in users if isinstance(o.check, SymbolicCheck))
         for t in targets(owner):
             fails = {s: _failing(t, s, users, report.level) for s in scales}
-            row = PowerRow(t, fails, [o.check.name for o in users])
+            row = PowerRow(t, fails, [o.check.name for o in users], symbolic=symbolic_users)
             if slack and not row.tested:
                 row.slack = _slack(t, users, report.level, fails)
+            if slack and not row.tested_by_simulation:
+                simulated = [o for o in users if o.check.name not in symbolic_users]
+                sim_fails = {s: [c for c in (v or []) if c not in symbolic_users] for s, v in fails.items()}
+                row.slack_simulated = _slack(t, simulated, report.level, sim_fails) if simulated else None
             out.rows.append(row)
     return out
 
@@ -128,8 +145,13 @@ def render_power(p: PowerReport) -> str:
            "judged again on the same records (cells: number of checks that fail).", "",
            line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
     by = p.by_owner()
-    out.append(f"Tested: {len(p.tested)} of {len(p.rows)} targets. By statement: "
+    out.append(f"Tested: {len(p.tested)} of {len(p.rows)} targets ({len(p.tested_by_simulation)} by a simulated "
+               "check, the others by a symbolic re-derivation only). By statement: "
                + "; ".join(f"{o} {t}/{n}" for o, (t, n) in by.items()))
+    derivation_only = [r for r in p.tested if not r.tested_by_simulation]
+    if derivation_only:
+        out += ["", "Seen only by a symbolic re-derivation (best slack of the simulated checks):"]
+        out += [f"- {r.target.label}: {_fmt_scale(r.slack_simulated)}" for r in derivation_only]
     if p.untested:
         out += ["", "What no check can see at x1/2 or x2 (best measured slack: the scale closest to 1 at which some "
                 "check fails):"]
@@ -142,5 +164,6 @@ def power_frame(p: PowerReport):
 
     return pd.DataFrame([{"owner": r.target.owner, "kind": r.target.kind, "target": r.target.text,
                           **{f"fails_x{s:g}": None if r.fails.get(s) is None else len(r.fails[s]) for s in SCALES},
-                          "tested": r.tested,
-                          "best_slack": r.slack, "users": len(r.users)} for r in p.rows])
+                          "tested": r.tested, "tested_by_simulation": r.tested_by_simulation,
+                          "best_slack": r.slack, "best_slack_simulated": r.slack_simulated, "users": len(r.users)}
+                         for r in p.rows])
