@@ -257,7 +257,7 @@ def alpha_sweep(factors: tuple[float, ...], runs: int) -> list[Check]:
 def quick_suite() -> list:
     """Every check, at the size that keeps ``boundlab verify`` under a minute on two cores."""
     from boundlab.verify.controls import understated_randk
-    from boundlab.verify.kinds import OrderCheck, ParticipationCheck
+    from boundlab.verify.kinds import ParticipationCheck
     from boundlab.verify.symbolic import symbolic_checks
 
     # Proposition 1 has no step-size hypothesis: gamma = 0.1 (gamma_up / 4.5) keeps w_hat close to w, so the

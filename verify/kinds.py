@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,7 +73,6 @@ class OrderCheck:
 
     def measure(self, seed: int):
         from boundlab.simulate import make_algorithm, quadratic, simulate
-        from boundlab.theory import get
         from boundlab.verify.suite import CheckOutcome, Measurement
 
         K = self.iterations
