@@ -80,6 +80,13 @@ class Compressor:
         """Exact E(C(x)_j - x_j)^2, shape of ``x``; ``None`` if there is no closed form."""
         return None
 
+    def mask_covariance(self, d: int) -> np.ndarray | None:
+        r"""For a *random mask* :math:`\mathcal C(z)=Dz` (D random diagonal, drawn independently of z, with
+        :math:`\mathbb ED=I`): :math:`\Gamma={\rm Cov}({\rm diag}\,D)`, so that the error's covariance is
+        :math:`\Gamma\odot zz^\top` (THEORY-SEEDS.md 3.1). None for operators that are not masks (quantization,
+        top-k): ``boundlab.simulate.exact`` cannot propagate them."""
+        return None
+
     def variance(self, x: np.ndarray) -> np.ndarray | None:
         """Exact E||C(x) - x||^2, shape ``x.shape[:-1]``; ``None`` if there is no closed form."""
         cv = self.coord_variance(x)
@@ -132,6 +139,9 @@ class Identity(Compressor):
 
     def omega(self, d: int) -> float:
         return 0.0
+
+    def mask_covariance(self, d: int) -> np.ndarray:
+        return np.zeros((d, d))
 
     def compress(self, x, rng):
         return x, float(FLOAT_BITS * x.shape[-1])
@@ -292,6 +302,15 @@ class RandK(_KeepK):
         self.check_dimension(d)
         return _theory_value("omega_randk", d=d, k=self.k)
 
+    def mask_covariance(self, d: int) -> np.ndarray:
+        r""":math:`c(dI-\mathbf 1\mathbf 1^\top)`, :math:`c=\frac{d-k}{k(d-1)}`: a coordinate is kept w.p.
+        k/d, a pair w.p. k(k-1)/(d(d-1)) (THEORY.md 7, THEORY-SEEDS.md 3.1)."""
+        self.check_dimension(d)
+        if d == 1:
+            return np.zeros((1, 1))
+        c = (d - self.k) / (self.k * (d - 1))
+        return c * (d * np.eye(d) - np.ones((d, d)))
+
     def compress(self, x, rng):
         d = x.shape[-1]
         self.check_dimension(d)
@@ -330,6 +349,10 @@ class Bernoulli(Compressor):
 
     def omega(self, d: int) -> float:
         return _theory_value("omega_bernoulli", p=self.p)
+
+    def mask_covariance(self, d: int) -> np.ndarray:
+        """:math:`\frac{1-p}p I` (coordinates kept independently)."""
+        return (1 - self.p) / self.p * np.eye(d)
 
     def compress(self, x, rng):
         keep = rng.random(x.shape) < self.p
