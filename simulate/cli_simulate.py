@@ -27,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """Declare the arguments: the config file, one flag per config key, --overwrite."""
     parser.add_argument("config", nargs="?", help="TOML config file (optional: every key is also a flag)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--exact", action="store_true",
+                        help="also the exact expectations of every record (boundlab.simulate.exact: quadratic problems, "
+                             "mask operators), beside the Monte-Carlo means; with --out also FILE.exact.csv")
     for key in C.KEYS:
         flags = [key.flag]
         if "_" in key.dotted:
@@ -49,7 +52,7 @@ def _check_output(path: str, overwrite: bool) -> None:
                                 "(or give a .csv file)") from None
     elif not path.endswith(".csv"):
         raise BoundlabError(f"out must end in .csv or .parquet, got {path!r}")
-    for p in (path, path + ".meta.json"):
+    for p in (path, path + ".meta.json", path + ".exact.csv"):
         if os.path.exists(p) and not overwrite:
             raise BoundlabError(f"out: {p} exists; use --overwrite to replace it")
     folder = os.path.dirname(os.path.abspath(path))
@@ -98,6 +101,31 @@ def summary(result) -> str:
     return "\n".join(lines)
 
 
+def exact_of(cfg: dict[str, Any]):
+    """The exact expectations of the config's records (raises BoundlabError where they do not exist)."""
+    from boundlab.simulate.exact import exact
+    problem, algorithm = C.build(cfg)
+    return exact(problem, algorithm, n_iter=cfg["iterations"], gamma=cfg["gamma"], schedule=cfg["schedule"],
+                 checkpoints_spec=cfg["checkpoints"])
+
+
+def compare(result, ex) -> str:
+    """Exact expectation beside the Monte-Carlo mean (+- standard error, z) at the last checkpoint."""
+    lines = [f"exact expectations at k = {int(ex.k[-1])} (boundlab.simulate.exact) against the mean of "
+             f"{result.n_runs} runs: z = (mean - exact)/standard error"]
+    for name, vals in ex.records.items():
+        e = vals[-1]
+        if not np.isfinite(e):
+            continue
+        col = result.records[name][:, -1]
+        ok = np.isfinite(col)
+        m = col[ok].mean()
+        se = col[ok].std(ddof=1) / np.sqrt(ok.sum()) if ok.sum() > 1 else float("nan")
+        z = (m - e) / se if se > 0 else 0.0
+        lines.append(f"  {name:16s} exact {e:.6g}   Monte Carlo {m:.6g} +- {se:.2g}   z = {z:+.2f}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve the config, simulate, write the output. Bad input raises BoundlabError (exit 2)."""
     file_values = C.load_toml(args.config) if args.config else {}
@@ -106,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     out = cfg["out"]
     if out:
         _check_output(out, args.overwrite)
+    ex = exact_of(cfg) if args.exact else None        # before the simulation: a config it cannot do fails at once
     result = C.run_config(cfg, keep_partial=True)
     interrupted = bool(result.meta.get("interrupted"))
     if interrupted:
@@ -122,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
     if out:
         write(result, cfg, out)
         print(f"wrote {out} ({result.n_runs} runs x {result.k.shape[0]} checkpoints) and {out}.meta.json")
+        if ex is not None:
+            ex.to_frame().to_csv(out + ".exact.csv", index=False, float_format="%.17g")
+            print(f"wrote {out}.exact.csv (exact expectations at every checkpoint)")
     else:
         print(summary(result))
+    if ex is not None:
+        print(compare(result, ex))
     return 130 if interrupted else 0
