@@ -3,7 +3,8 @@ r"""Figure 5: the step-size edge against omega = omega_up = omega_dwn, measured,
 For MCM, Artemis and Dore (Bernoulli operators both ways, one noiseless quadratic; see
 ``boundlab.verify.edge`` for the protocol): the theory's largest step (MCM's gamma_max [S], the
 degraded algorithms' (8L(1 + omega_dwn)(1 + omega_up/N))^-1 [S]), the step where MCM's Theorem 7
-recursion first fails, and the step where runs diverge. Each legend entry gives the fitted
+recursion first fails, the exact mean-square stability edge (spectral radius of the second-moment map
+= 1, ``boundlab.simulate.exact``) and the step where the typical run diverges. Each legend entry gives the fitted
 exponent of omega with its standard error; the rate table claims -3/2 for MCM's step and -2 for
 the degraded algorithms' (large omega). The data are the ``step-size edge`` checks of ``boundlab
 verify --suite full``.
@@ -21,7 +22,7 @@ from boundlab.figures import common
 NAME = "step_edge"
 COLOURS = {"mcm": "#2ca02c", "artemis": "#d62728", "dore": "#ff7f0e"}
 STYLES = {"theory": ("-", "o", "theory's step"), "recursion": (":", "s", "Theorem 7 recursion fails"),
-          "divergence": ("--", "^", "runs diverge (median)")}
+          "mean_square": ("-.", "v", "mean-square edge (exact)"), "divergence": ("--", "^", "runs diverge (median)")}
 
 
 def compute(seed: int = 0, runs: int = 100, jobs: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:

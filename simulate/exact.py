@@ -529,6 +529,53 @@ class Program:
                                      "blocks": self.layout.names})
 
 
+def spectral_radius(problem: QuadraticProblem, algorithm: Algorithm, gamma: float) -> float:
+    r"""The mean-square growth factor per iteration: the spectral radius of the second-moment map without its
+    affine inputs (no noise, no heterogeneity offsets; THEORY-SEEDS.md 3.4), by Arnoldi iteration
+    (``scipy.sparse.linalg.eigs``) on the map itself acting on :math:`{\rm vec}\,M`. The second moment stays
+    bounded for every start iff the result is below 1. (The running-sum block, which feeds nothing back, is left
+    out; with a reset period the map of one iteration is used, i.e. the reset is ignored.)"""
+    from scipy.sparse.linalg import LinearOperator, eigs
+
+    quiet = QuadraticProblem(problem.A, np.tile(problem.w_star, (problem.N, 1)), 0.0, problem.b, problem.noise,
+                             problem.w_star.copy())
+    prog = Program(quiet, algorithm)
+    D = prog.layout.D
+    keep = np.ones(D, dtype=bool)
+    keep[prog.layout.sl("s")] = False
+    n = int(keep.sum())
+    idx = np.flatnonzero(keep)
+    zero = np.zeros(D)
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        M = np.zeros((D, D))
+        M[np.ix_(idx, idx)] = np.real(v).reshape(n, n)
+        mom = Moments(zero, M)
+        with np.errstate(all="ignore"):
+            mom, _ = prog.uplink_step(mom, 0.0)
+            mom, _ = prog.server_step(mom, gamma, 1)
+        return mom.M[np.ix_(idx, idx)].ravel()
+
+    op = LinearOperator((n * n, n * n), matvec=apply, dtype=float)
+    try:
+        vals = eigs(op, k=1, which="LM", return_eigenvectors=False, v0=np.eye(n).ravel(), tol=1e-10, maxiter=5000)
+    except Exception as err:  # ArpackNoConvergence and friends: say so rather than guess
+        raise BoundlabError(f"spectral radius at gamma = {gamma:g}: Arnoldi did not converge ({err})") from None
+    return float(np.max(np.abs(vals)))
+
+
+def mean_square_edge(problem: QuadraticProblem, make, lo: float, hi: float, rel: float = 1e-3) -> float:
+    """The step where the spectral radius crosses 1 (bisection on log gamma between ``lo``, stable, and ``hi``,
+    unstable; ``make()`` builds a fresh algorithm). NaN if the bracket does not hold."""
+    f = lambda g: spectral_radius(problem, make(), g) - 1.0  # noqa: E731
+    if not (f(lo) < 0 < f(hi)):
+        return math.nan
+    while hi / lo > 1 + rel:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
 def exact(problem: QuadraticProblem, algorithm: Algorithm, *, n_iter: int, gamma=None, schedule="constant",
           checkpoints_spec="all", average_weights=None) -> ExactResult:
     """Exact expectations of every record of ``simulate(problem, algorithm, ...)`` (same arguments)."""
