@@ -188,3 +188,22 @@ def test_the_full_suite_keeps_every_field_of_the_quick_checks():
         elif hasattr(c, "runs"):
             f = dataclasses.replace(f, runs=c.runs)
         assert f == c
+
+
+def test_exact_and_monte_carlo_verdicts_agree_where_they_overlap(quick):
+    # boundlab verify --exact: every check with mask operators judged on exact expectations (no statistics);
+    # where both engines judge a check, their verdicts are the same, and the controls fail under both.
+    exact = run_suite("quick", seed=0, engine="exact")
+    assert exact.exit_code == 0 and exact.n_comparisons == 0
+    mc = {r.check: r for r in quick.rows}
+    judged = [r for r in exact.rows if r.role != "skipped"]
+    assert len(judged) >= 25
+    for r in judged:
+        assert r.verdict == mc[r.check].verdict, (r.check, r.verdict, mc[r.check].verdict)
+    assert exact.missed_controls == [] and len(exact.controls) == 4
+    # the identities are exact to the propagation's rounding (EXACT_PROPAGATION_TOL = 1e-9)
+    for r in judged:
+        if r.check.split(" ")[0] in ("uplink_second_moment", "memory_step", "one_over_C", "prop1"):
+            assert abs(r.ratio.estimate - 1) < 1e-9, r.check
+    # and a check with an operator that is not a mask is listed, not judged
+    assert any("qsgd" in r.detail for r in exact.skipped)

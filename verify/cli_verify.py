@@ -3,6 +3,7 @@
   boundlab verify                     the quick suite (under 3 minutes on 2 cores), master seed 0
   boundlab verify --suite full        more runs, checkpoints and settings
   boundlab verify --tighten 0.97      every bound multiplied by 0.97: the equality checks must fail
+  boundlab verify --exact             every check with an exact counterpart on exact expectations (no statistics)
   boundlab verify --power             also the power matrix: every constant of every statement scaled by
                                       0, 1/4, 1/2, 2 and each check judged again on the same records
   boundlab verify --format markdown|csv|json
@@ -33,6 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=None, help="processes (default: min(2, cores)); numbers unchanged")
     parser.add_argument("--strict", action="store_true",
                         help="also fail (exit 1) when a doubtful [S?] item is contradicted")
+    parser.add_argument("--exact", action="store_true",
+                        help="judge every check that has an exact counterpart on exact expectations "
+                             "(boundlab.simulate.exact: mask operators on quadratics) instead of Monte Carlo")
     parser.add_argument("--power", action="store_true",
                         help="also print the power matrix: which constants of the statements the checks can see")
     parser.add_argument("--power-out", metavar="FILE", default=None,
@@ -41,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = run_suite(args.suite, seed=args.seed, tighten=args.tighten, alpha=args.alpha, jobs=args.jobs,
-                       strict=args.strict)
+                       strict=args.strict, engine="exact" if args.exact else "monte-carlo")
     print(render(report, args.format))
     if args.power:
         from boundlab.verify.power import power_frame, power_matrix, render_power

@@ -79,7 +79,7 @@ def render(report: Report, fmt: str = "table") -> str:
             f"alpha {report.alpha:g} over {report.n_comparisons} random comparisons")
     rows = [_cells(r) for r in report.rows]
     violated = [r.check for r in report.violations]
-    others = [r for r in report.rows if r.role != "control"]
+    others = [r for r in report.rows if r.role not in ("control", "skipped")]
     summary = (f"{sum(r.verdict == 'holds' for r in others)} hold, "
                f"{sum(r.verdict == 'inconclusive' for r in others)} inconclusive, {len(violated)} violated"
                + (f": {', '.join(violated)}" if violated else ""))
@@ -88,6 +88,9 @@ def render(report: Report, fmt: str = "table") -> str:
         missed = report.missed_controls
         summary += (f"\nNegative controls: {len(controls) - len(missed)} of {len(controls)} fail as they must"
                     + (f"; DID NOT FAIL: {', '.join(r.check for r in missed)}" if missed else ""))
+    if report.skipped:
+        summary += (f"\nNo exact counterpart ({len(report.skipped)} checks: operators that are not masks, or settings "
+                    "the exact recursion does not cover): " + ", ".join(r.check for r in report.skipped))
     if report.hypothesis_errors:
         summary += ("\nSuite errors (asserted checks outside their result's hypotheses): "
                     + ", ".join(r.check for r in report.hypothesis_errors))

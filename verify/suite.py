@@ -54,6 +54,7 @@ class Measurement:
     innovation_factor: float = 1.0  # bound = rhs + (factor - 1) * innovation ([O] "constant 2" checks)
     omega_of: tuple[str, int] | None = None
     derivation: str | None = None
+    tol: float = 0.0  # exact comparisons: relative tolerance (0: EXACT_TOL)
 
     def sides(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(lhs, bound, innovation) per run, evaluated from the current theory."""
@@ -151,6 +152,11 @@ class Report:
         return [r for r in self.controls if r.verdict != "violated"]
 
     @property
+    def skipped(self) -> list[Row]:
+        """Checks with no exact counterpart (``--exact``: an operator that is not a mask...)."""
+        return [r for r in self.rows if r.role == "skipped"]
+
+    @property
     def hypothesis_errors(self) -> list[Row]:
         """Asserted checks whose simulation leaves the result's hypotheses: an error of the suite."""
         return [r for r in self.rows if r.role == "assert" and not r.hypotheses_ok]
@@ -188,8 +194,16 @@ def seed_name(item) -> str:
     return getattr(item, "seed_key", None) or item.name
 
 
-def measure(item, seed: int) -> list[CheckOutcome]:
+def measure(item, seed: int, engine: str = "monte-carlo") -> list[CheckOutcome]:
     try:
+        if engine == "exact":
+            from boundlab.simulate.exact import NotLinear
+            if not isinstance(item, Check):
+                return []
+            try:
+                return [_measure_simulation(item, seed, exact=True)]
+            except NotLinear as err:  # no exact counterpart: listed, never judged
+                return [CheckOutcome(item, "", "", item.kind, [], {}, error=str(err), role="skipped")]
         if isinstance(item, OperatorCheck):
             return _measure_operator(item, seed)
         if isinstance(item, Check):
@@ -200,15 +214,40 @@ def measure(item, seed: int) -> list[CheckOutcome]:
                              role=getattr(item, "role", "assert"))]
 
 
-def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
+# Exact expectations (boundlab.simulate.exact) are sums of ~K (d x d) matrix products: their rounding error is
+# far below 1e-9 relative for the suites' K <= 2000, d <= 10; an exact comparison allows that much.
+EXACT_PROPAGATION_TOL = 1e-9
+
+
+class _ExactRecords:
+    """An ExactResult seen as a one-run SimulationResult (so that bind() and the checks work unchanged)."""
+
+    def __init__(self, ex):
+        self.k, self.meta = ex.k, ex.meta
+        self.records = {n: v[None, :] for n, v in ex.records.items()}
+        self.diverged = np.zeros(1, dtype=bool)
+        self.n_runs = 1
+
+    def __getitem__(self, name):
+        return self.records[name]
+
+
+def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcome:
     from boundlab.simulate import make_algorithm, quadratic, simulate
 
     problem = quadratic(**c.setting.problem, seed=seed)
     algorithm = make_algorithm(c.setting.algorithm, dict(c.setting.params))
     for attr, v in c.setting.unsafe:  # negative controls only: e.g. a biased downlink inside MCM
         setattr(algorithm, attr, v)
+    if exact:
+        from boundlab.simulate.exact import exact as exact_moments
+
+        def simulate(problem, algorithm, *, n_iter, gamma, checkpoints_spec, schedule="constant",  # noqa: F811
+                     average_weights=None, **_):
+            return _ExactRecords(exact_moments(problem, algorithm, n_iter=n_iter, gamma=gamma, schedule=schedule,
+                                               checkpoints_spec=checkpoints_spec, average_weights=average_weights))
     if c.setting.schedule:
-        res = _simulate_schedule(c, problem, algorithm, seed)
+        res = _simulate_schedule(c, problem, algorithm, seed, simulate)
     else:
         # Steps above the theory's bound are allowed here: the result's hypotheses are checked below, and a
         # check that leaves them is an error of the suite unless it is a declared finding or control.
@@ -229,7 +268,8 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
         values = {n: (v[ok] if isinstance(v, np.ndarray) else v) for n, v in values.items()}
         values.update({n: v for n, v in c.overrides if n in needed})
         m = Measurement(k, np.zeros(n_ok), np.zeros(n_ok), result=c.result, values=values,
-                        innovation_factor=c.innovation_factor)
+                        innovation_factor=c.innovation_factor, exact=exact,
+                        tol=EXACT_PROPAGATION_TOL if exact else 0.0)
         m.lhs, m.rhs, m.innovation = m.sides()
         measurements.append(m)
         for label, chk in result.evaluate(**values).hypotheses.items():
@@ -246,7 +286,8 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
             hyp[label] = True
             hyp[f"{label} (waived: see the note)"] = True
             del hyp[label]
-    config = c.setting.describe() + f"; R={c.runs}, K={c.iterations}"
+    config = c.setting.describe() + (f"; exact expectations, K={c.iterations}" if exact else
+                                     f"; R={c.runs}, K={c.iterations}")
     if c.constants:
         config += "; " + ", ".join(f"{k}={v}" for k, v in c.constants.items())
     if c.innovation_factor != 1:
@@ -258,11 +299,12 @@ def _measure_simulation(c: Check, seed: int) -> CheckOutcome:
                         role=c.role, owners=tuple(owners_of(c.result)))
 
 
-def _simulate_schedule(c: Check, problem, algorithm, seed: int):
+def _simulate_schedule(c: Check, problem, algorithm, seed: int, simulate=None):
     """Run a result's own step-size schedule gamma_k (k = 1..K) with the weighted average
     w_bar_K = sum_k lambda_k w_{k-1} / sum_k lambda_k, lambda_k = 1/gamma_{k-1} (Theorem 7's corollary)."""
-    from boundlab.simulate import simulate
     from boundlab.theory.core import numeric
+    if simulate is None:
+        from boundlab.simulate import simulate
 
     sch = get(c.setting.schedule).schedule
     algorithm.setup(problem)
@@ -338,8 +380,9 @@ def n_comparisons(outcomes: list[CheckOutcome]) -> int:
 def judge(o: CheckOutcome, level: float, tighten: float) -> Row:
     hyp_ok = all(v is True for v in o.hypotheses.values())
     if o.error:
-        return Row(o.check.name, o.tag, o.kind, o.config, None, None, math.nan, None, "violated", hyp_ok, o.hypotheses,
-                   detail=f"could not run: {o.error}", role=o.role)
+        verdict = "no exact counterpart" if o.role == "skipped" else "violated"
+        return Row(o.check.name, o.tag, o.kind, o.config, None, None, math.nan, None, verdict, hyp_ok, o.hypotheses,
+                   detail=("" if o.role == "skipped" else "could not run: ") + o.error, role=o.role)
     points, worst = [], None
     for m in o.measurements:
         p = _judge_one(o, m, level, tighten)
@@ -387,17 +430,26 @@ def _judge_one(o: CheckOutcome, m: Measurement, level: float, tighten: float,
     if o.kind == "order":  # a fitted exponent against the claimed one (boundlab.verify.kinds.OrderCheck)
         from boundlab.verify.kinds import judge_order
         return judge_order(m, level)
-    if m.exact:  # closed forms: no randomness, compare directly
+    if m.exact:  # closed forms or exact expectations: no randomness, compare directly
         each = np.where(rhs > 0, m.lhs / np.where(rhs > 0, rhs, 1), np.where(m.lhs > 0, np.inf, 1.0))
         r = float(np.max(each))
-        if o.kind == "equality":
-            verdict = "holds" if np.all(np.abs(m.lhs - rhs) <= EXACT_TOL * np.maximum(1, np.abs(rhs))) else "violated"
+        if m.tol:   # exact expectations (boundlab.simulate.exact): relative to the quantities compared
+            slack = m.tol * np.maximum(np.abs(rhs), np.abs(m.lhs)) + 1e-300
+        else:       # closed forms of the operators' variances
+            slack = EXACT_TOL * np.maximum(1, np.abs(rhs))
+        if o.kind in ("equality", "zero"):
+            verdict = "holds" if np.all(np.abs(m.lhs - rhs) <= slack) else "violated"
         else:
-            verdict = "holds" if np.all(m.lhs <= rhs + EXACT_TOL * np.maximum(1, np.abs(rhs))) else "violated"
-        iv = stats.Interval(r, r, r, 1.0)
+            verdict = "holds" if np.all(m.lhs <= rhs + slack) else "violated"
+        iv = None if o.kind == "zero" else stats.Interval(r, r, r, 1.0)
+        innovation = None
+        if m.innovation is not None and float(np.mean(m.innovation)) > 0:
+            v = float(np.mean(m.lhs - m.rhs + m.innovation) / np.mean(m.innovation))
+            innovation = stats.Interval(v, v, v, 1.0)
         return {"k": m.k, "measured": stats.Interval(float(m.lhs.max()), float(m.lhs.max()), float(m.lhs.max()), 1.0),
-                "bound": float(rhs.max()), "ratio": iv, "verdict": verdict,
-                "detail": "exact closed form (max over 4 test vectors)"}
+                "bound": float(rhs.max()), "ratio": iv, "verdict": verdict, "innovation": innovation,
+                "detail": ("exact expectation (boundlab.simulate.exact)" if m.tol else
+                           "exact closed form (max over 4 test vectors)")}
     if o.kind == "zero" or (o.kind == "equality" and not np.any(rhs)):  # E[lhs] = 0: two-sided test
         ci = stats.mean_interval(m.lhs - rhs, level, "two")
         verdict = "holds" if ci.low <= 0 <= ci.high else "violated"
@@ -425,7 +477,7 @@ def _judge_one(o: CheckOutcome, m: Measurement, level: float, tighten: float,
 
 # ----------------------------------------------------------------------------- running
 def run_suite(suite: str = "quick", seed: int = 0, tighten: float = 1.0, alpha: float = ALPHA,
-              jobs: int | None = None, strict: bool = False) -> Report:
+              jobs: int | None = None, strict: bool = False, engine: str = "monte-carlo") -> Report:
     """Run every check of ``suite`` ("quick" or "full") and judge it; see the module docstring."""
     if suite not in SUITES:
         raise BoundlabError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
@@ -435,11 +487,14 @@ def run_suite(suite: str = "quick", seed: int = 0, tighten: float = 1.0, alpha: 
         raise BoundlabError(f"alpha must be in (0, 1), got {alpha!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BoundlabError(f"seed must be an integer >= 0, got {seed!r}")
-    return run_items(SUITES[suite](), suite, seed, tighten, alpha, jobs, strict)
+    if engine not in ("monte-carlo", "exact"):
+        raise BoundlabError(f"engine must be 'monte-carlo' or 'exact', got {engine!r}")
+    return run_items(SUITES[suite](), suite, seed, tighten, alpha, jobs, strict, engine)
 
 
 def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: int = 0, tighten: float = 1.0,
-              alpha: float = ALPHA, jobs: int | None = None, strict: bool = False) -> Report:
+              alpha: float = ALPHA, jobs: int | None = None, strict: bool = False, engine: str = "monte-carlo"
+              ) -> Report:
     """Run and judge a list of checks (a suite, or a user's own list)."""
     names = [c.name for c in items]
     if len(set(names)) != len(names):
@@ -449,12 +504,12 @@ def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: in
     if jobs < 1:
         raise BoundlabError(f"jobs must be >= 1, got {jobs}")
     if jobs == 1:
-        parts = [measure(c, s) for c, s in zip(items, seeds)]
+        parts = [measure(c, s, engine) for c, s in zip(items, seeds)]
     else:
         # Largest first, so that the processes finish together.
         order = sorted(range(len(items)), key=lambda i: -_cost(items[i]))
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {i: pool.submit(measure, items[i], seeds[i]) for i in order}
+            futures = {i: pool.submit(measure, items[i], seeds[i], engine) for i in order}
             parts = [futures[i].result() for i in range(len(items))]
     outcomes = [o for part in parts for o in part]
     m = n_comparisons(outcomes)
