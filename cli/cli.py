@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("boundlab.theory.cli_audit", "check every bound for dimensions and step-size hypotheses"),
     "simulate": ("boundlab.simulate.cli_simulate", "run R independent runs of an algorithm; write a tidy table"),
     "verify": ("boundlab.verify.cli_verify", "check every bound against simulation, with honest statistics"),
+    "worst": ("boundlab.verify.cli_worst", "search the tightest instance of a bound on exact expectations"),
     "figures": ("boundlab.figures.cli_figures", "plot limit variance, convergence, tightness and step sizes"),
     "sweep": ("boundlab.simulate.cli_sweep", "run a grid of simulations in parallel, cached and resumable"),
 }
