@@ -2,6 +2,7 @@
 
   boundlab worst thm5                  search Theorem 5's space (300 exact evaluations, 4 starts)
   boundlab worst prop1 --budget 1000   a longer search
+  boundlab worst thm5 --objective innovation   maximise the recursion's innovation ratio instead
   boundlab worst thm7 --config-out worst.toml   also write a 'boundlab simulate' config of the tightest instance
 
 Prints the largest E[lhs]/E[rhs] found (and the innovation ratio for recursions), the instance, a
@@ -25,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=int, default=300, help="exact evaluations in all (default 300)")
     parser.add_argument("--starts", type=int, default=4, help="starting points of the local searches (default 4)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the starting points (default 0)")
+    parser.add_argument("--objective", choices=("ratio", "innovation"), default="ratio",
+                        help="maximise E[lhs]/E[rhs] (default) or, for a recursion, its innovation ratio")
     parser.add_argument("--config-out", metavar="FILE", default=None,
                         help="write the tightest instance as a 'boundlab simulate' TOML config")
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise BoundlabError(f"starts must be an integer >= 1, got {args.starts}")
     if args.seed < 0:
         raise BoundlabError(f"seed must be an integer >= 0, got {args.seed}")
-    report = search(args.result, budget=args.budget, seed=args.seed, starts=args.starts)
+    report = search(args.result, budget=args.budget, seed=args.seed, starts=args.starts, objective=args.objective)
     counterexample = report.best is not None and report.best.ratio > 1 + 1e-9
     if counterexample:
         report.confirmation = confirm(report)

@@ -7,8 +7,9 @@ exact and continuous), the step as a fraction of the bound the result's hypothes
 (Theorem 5), the memory offset (Upsilon_0 > 0), the number of groups (Theorem 9), and the checkpoint
 (the ratio is maximised over k <= K). The hypotheses are met by construction, and every checkable
 hypothesis is evaluated again on the instance: a point that leaves them is rejected. The search is
-multi-start bounded optimisation (``scipy.optimize.minimize``, Powell) under a budget of
-evaluations. A ratio above 1 inside the hypotheses is a counterexample; ``boundlab worst`` then
+multi-start bounded optimisation (``scipy.optimize.minimize``, Powell; the first start at the
+noise-dominated corner w_0 = w_*, the others at random) under a budget of evaluations: a local
+search, not an exhaustive one. A ratio above 1 inside the hypotheses is a counterexample; ``boundlab worst`` then
 confirms it by Monte Carlo and prints a ``boundlab simulate`` config that reproduces it.
 
 **Empirical constants.** Every instance explored is kept; for each constant of the statement (the
@@ -131,12 +132,12 @@ class Evaluation:
     instance: Instance
     ratio: float  # max over k of E[lhs]/E[rhs]
     k: int
-    innovation: float | None
+    innovation: float | None  # at that k; or, with objective "innovation", the max over k of the innovation ratio
     values: list[dict]  # per checkpoint k = 1..K: the inputs of the statement (exact expectations)
     gamma: float
 
 
-def evaluate(result: str, inst: Instance, seed: int = 0) -> Evaluation | None:
+def evaluate(result: str, inst: Instance, seed: int = 0, objective: str = "ratio") -> Evaluation | None:
     """Exact ratio of ``result`` on ``inst`` (None when the instance leaves the hypotheses or diverges)."""
     from boundlab.simulate import make_algorithm, quadratic
     from boundlab.simulate.exact import exact
@@ -172,11 +173,18 @@ def evaluate(result: str, inst: Instance, seed: int = 0) -> Evaluation | None:
                 return None
         lhs, rhs = float(e.lhs), float(e.value)
         values.append(vals)
-        if rhs > 0 and lhs / rhs > best:
-            best, best_k = lhs / rhs, k
-            if innov is not None:
-                i = float(numeric(innov, vals))
-                innovation = (lhs - rhs + i) / i if i > 0 else None
+        i = float(numeric(innov, vals)) if innov is not None else 0.0
+        inn = (lhs - rhs + i) / i if i > 0 else None
+        score = (lhs / rhs if rhs > 0 else -math.inf) if objective == "ratio" else (
+            inn if inn is not None else -math.inf)
+        if score > best:
+            best, best_k, innovation = score, k, inn
+    if objective == "innovation":  # report the full ratio at the k of the largest innovation ratio
+        v = values[best_k - 1] if best_k else None
+        if v is None:
+            return None
+        e = r.evaluate(**v)
+        return Evaluation(np.array([]), inst, float(e.lhs) / float(e.value), best_k, best, values, gamma)
     return Evaluation(np.array([]), inst, best, best_k, innovation, values, gamma)
 
 
@@ -189,6 +197,7 @@ class WorstReport:
     explored: list[Evaluation]
     constants: list[tuple[str, float | None]] = field(default_factory=list)
     confirmation: str = ""
+    objective: str = "ratio"
 
     def config_toml(self) -> str:
         """A ``boundlab simulate`` config reproducing the tightest instance."""
@@ -204,8 +213,9 @@ class WorstReport:
         return "\n".join(lines)
 
 
-def search(result: str, budget: int = 300, seed: int = 0, starts: int = 4) -> WorstReport:
-    """Maximise the exact ratio of ``result`` over its search space (see the module docstring)."""
+def search(result: str, budget: int = 300, seed: int = 0, starts: int = 4, objective: str = "ratio") -> WorstReport:
+    """Maximise the exact ratio of ``result`` over its search space (see the module docstring); ``objective``
+    "innovation" maximises a recursion's innovation ratio E[lhs - carried]/E[rhs - carried] instead."""
     from scipy.optimize import minimize
 
     if result not in SPACES:
@@ -213,6 +223,11 @@ def search(result: str, budget: int = 300, seed: int = 0, starts: int = 4) -> Wo
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 10:
         raise BoundlabError(f"budget must be an integer >= 10 (evaluations), got {budget!r}")
     space = SPACES[result]
+    if objective not in ("ratio", "innovation"):
+        raise BoundlabError(f"objective must be 'ratio' or 'innovation', got {objective!r}")
+    from boundlab.theory import get
+    if objective == "innovation" and get(result).innovation() is None:
+        raise BoundlabError(f"objective 'innovation': '{result}' is not a recursion with a carried term")
     gen = np.random.default_rng(seed)
     explored: list[Evaluation] = []
     rejected = [0]
@@ -224,26 +239,34 @@ def search(result: str, budget: int = 300, seed: int = 0, starts: int = 4) -> Wo
         count[0] += 1
         theta = np.clip(theta, 0.0, 1.0)
         try:
-            ev = evaluate(result, space.build(theta))
+            ev = evaluate(result, space.build(theta), objective=objective)
         except BoundlabError:
             ev = None
-        if ev is None or not math.isfinite(ev.ratio):
+        score = None if ev is None else (ev.ratio if objective == "ratio" else ev.innovation)
+        if score is None or not math.isfinite(score):
             rejected[0] += 1
             return 10.0
         ev.theta = theta
         explored.append(ev)
-        return -ev.ratio
+        return -score
 
     n = len(space.names)
     per = max(budget // starts, 5)
-    for _ in range(starts):
+    # The first start is the noise-dominated corner where recursions are tight in their first steps (w_0 = w_*,
+    # largest sigma, no memory offset: THEORY.md 7.7); the others are uniform at random.
+    corner = np.full(n, 0.5)
+    corner[3], corner[4] = 1.0, 0.0
+    if "memory offset" in space.names:
+        corner[space.names.index("memory offset")] = 0.0
+    for j in range(starts):
         if count[0] >= budget:
             break
-        x0 = gen.random(n)
+        x0 = corner if j == 0 else gen.random(n)
         minimize(f, x0, method="Powell", bounds=[(0.0, 1.0)] * n,
                  options={"maxfev": per, "xtol": 1e-3, "ftol": 1e-6})
-    best = max(explored, key=lambda e: e.ratio) if explored else None
-    report = WorstReport(result, best, count[0], rejected[0], explored)
+    key = (lambda e: e.ratio) if objective == "ratio" else (lambda e: e.innovation)
+    best = max(explored, key=key) if explored else None
+    report = WorstReport(result, best, count[0], rejected[0], explored, objective=objective)
     report.constants = empirical_constants(result, explored)
     return report
 
@@ -293,11 +316,15 @@ def render(report: WorstReport) -> str:
     if b is None:
         return "\n".join(lines + ["no admissible instance found"])
     verdict = "COUNTEREXAMPLE (ratio above 1 inside the hypotheses)" if b.ratio > 1 + 1e-9 else "the bound holds"
-    lines += [f"tightest E[lhs]/E[rhs] = {b.ratio:.6g} at k = {b.k}: {verdict}",
-              f"  innovation ratio there: {b.innovation:.4g}" if b.innovation is not None else "",
-              f"  instance: problem {b.instance.problem}, {b.instance.algorithm} {b.instance.params}, "
-              f"gamma = {b.gamma:.6g}, K = {b.instance.K}" + (f", {b.instance.constants}" if b.instance.constants
-                                                                else "")]
+    if report.objective == "innovation":
+        lines += [f"largest innovation ratio E[lhs - carried]/E[rhs - carried] = {b.innovation:.6g} at k = {b.k} "
+                  f"(full ratio there {b.ratio:.6g}: {verdict})"]
+    else:
+        lines += [f"tightest E[lhs]/E[rhs] = {b.ratio:.6g} at k = {b.k}: {verdict}",
+                  f"  innovation ratio there: {b.innovation:.4g}" if b.innovation is not None else ""]
+    lines.append(f"  instance: problem {b.instance.problem}, {b.instance.algorithm} {b.instance.params}, "
+                 f"gamma = {b.gamma:.6g}, K = {b.instance.K}"
+                 + (f", {b.instance.constants}" if b.instance.constants else ""))
     if report.confirmation:
         lines.append("  " + report.confirmation)
     lines += ["", "boundlab simulate config (tightest instance):", report.config_toml(), "",
