@@ -18,6 +18,11 @@ parameters as keyword arguments of ``__init__`` (they become config keys), imple
 independent per-run, per-worker draws and bit counting) and the aggregation with partial
 participation.
 
+Each rule has an exact counterpart, written independently from the same equations, in
+:mod:`boundlab.simulate.exact` (``Program.uplink_step`` for the uplinks, ``Program.server_step`` for the
+server and downlinks): the exact moments of the state, which the tests compare with these Monte-Carlo
+runs. Read the two side by side when changing either.
+
 Uplinks (THEORY.md §2), shared by the algorithms: :func:`uplink_none`, :func:`uplink_plain`,
 :func:`uplink_memory`, :func:`uplink_error_feedback`. The downlink error feedback of Dore and
 Double-Squeeze is :func:`downlink_error_feedback`.
