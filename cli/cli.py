@@ -30,15 +30,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 DEFAULT_COMMAND = "summary"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line, like every other bad input ('boundlab CMD: error: ...', exit 2), not a
+    usage block (``--help`` still shows the usage)."""
+
+    def error(self, message: str):
+        # argparse names options by their destination in some messages ("invalid _gamma value"): say the flag
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="boundlab",
         description="Convergence theory of compressed distributed optimisation (MCM, NeurIPS 2021), "
         "encoded symbolically and checked against simulation. Without a sub-command: "
         f"'boundlab {DEFAULT_COMMAND}'.",
     )
     parser.add_argument("--version", action="version", version=f"boundlab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
@@ -54,10 +63,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = [DEFAULT_COMMAND, *argv]
     args = parser.parse_args(argv)
+    where = f"boundlab {args.command}"
     try:
         return int(args._module.run(args) or 0)
     except BoundlabError as err:
-        print(f"boundlab {args.command}: error: {err}", file=sys.stderr)
+        print(f"{where}: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `boundlab table | head`
         return 0
+    except KeyboardInterrupt:  # a job that keeps its finished work catches the interrupt itself and says so
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError as err:
+        print(f"{where}: error: not enough memory for this job ({err or 'allocation failed'}); use fewer runs, "
+              "workers or a smaller dimension", file=sys.stderr)
+        return 2
+    except OSError as err:  # files and folders: one line naming the path
+        path = err.filename or ""
+        print(f"{where}: error: {path + ': ' if path else ''}{err.strerror or err}", file=sys.stderr)
+        return 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from boundlab.simulate.files import process_pool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +151,7 @@ def compute(s: Settings) -> tuple[pd.DataFrame, dict[str, Any]]:
             job_list.append((kind, name, problem, algorithm_params(name, s, homogeneous), gammas[name]))
     args = [(p, n, prm, g, s.n_runs(kind), s.n_iter(kind), s.seed, s.checkpoints) for kind, n, p, prm, g in job_list]
     if s.processes > 1 and len(args) > 1:
-        with ProcessPoolExecutor(max_workers=s.processes) as pool:
+        with process_pool(s.processes) as pool:
             results = list(pool.map(run_job, *zip(*args)))
     else:
         results = [run_job(*a) for a in args]

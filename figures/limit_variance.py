@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from boundlab.simulate.files import process_pool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +184,7 @@ def compute(s: Settings) -> tuple[pd.DataFrame, dict[str, Any]]:
     job_list = jobs(s, problem)
     gamma, how = choose_gamma(s, job_list)
     if s.processes > 1 and len(job_list) > 1:
-        with ProcessPoolExecutor(max_workers=s.processes) as pool:
+        with process_pool(s.processes) as pool:
             outcome = list(pool.map(run_job, [problem] * len(job_list), job_list, [s] * len(job_list),
                                     [gamma] * len(job_list)))
     else:

@@ -53,11 +53,29 @@ def _check_output(path: str, overwrite: bool) -> None:
     elif not path.endswith(".csv"):
         raise BoundlabError(f"out must end in .csv or .parquet, got {path!r}")
     for p in (path, path + ".meta.json", path + ".exact.csv"):
+        if os.path.isdir(p):
+            raise BoundlabError(f"out: {p} is a folder, not a file")
         if os.path.exists(p) and not overwrite:
             raise BoundlabError(f"out: {p} exists; use --overwrite to replace it")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise BoundlabError(f"out: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BoundlabError(f"out: folder {folder} is not writable")
+
+
+def check_space(path: str, runs: int, n_checkpoints: int) -> None:
+    """Refuse before simulating when the folder has less free space than the table's estimated size
+    (CSV: about 20 bytes per value, 19 columns)."""
+    need = 20 * 19 * runs * n_checkpoints + (1 << 20)
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except (OSError, AttributeError):
+        return
+    free = st.f_bavail * st.f_frsize
+    if need > free:
+        raise BoundlabError(f"out: {path} needs about {need / 2**20:.3g} MiB but its folder has {free / 2**20:.3g} MiB "
+                            "free")
 
 
 def metadata(cfg: dict[str, Any], result) -> dict[str, Any]:
@@ -68,21 +86,31 @@ def metadata(cfg: dict[str, Any], result) -> dict[str, Any]:
             "config": C.public(cfg), "result": jsonable(result.meta)}
 
 
-def write(result, cfg: dict[str, Any], path: str) -> None:
-    """Write the tidy table and its metadata (see the module docstring)."""
+def write(result, cfg: dict[str, Any], path: str, extra: dict[str, Any] | None = None) -> None:
+    """Write the tidy table and its metadata (see the module docstring) atomically and together: every file
+    goes to a temporary file in the same folder first; then, with Ctrl-C held back, each is renamed onto its
+    destination. An interrupt or an error leaves the old files (or none) and no temporary file; never a
+    truncated table. ``extra``: more files {path: frame} (the exact expectations)."""
     frame = result.to_frame()
     meta = metadata(cfg, result)
     text = json.dumps(meta, indent=2)
-    if path.endswith(".parquet"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"boundlab": text.encode()})
-        pq.write_table(table, path)
-    else:
-        frame.to_csv(path, index=False, float_format="%.17g")
-    with open(path + ".meta.json", "w") as fh:
-        fh.write(text + "\n")
+
+    def table(fh):
+        if path.endswith(".parquet"):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+            t = pa.Table.from_pandas(frame, preserve_index=False)
+            t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"boundlab": text.encode()})
+            pq.write_table(t, fh)
+        else:
+            frame.to_csv(fh, index=False, float_format="%.17g")
+
+    jobs = [(path, table, not path.endswith(".csv")),
+            (path + ".meta.json", lambda fh: fh.write(text + "\n"), False)]
+    for p, f in (extra or {}).items():
+        jobs.append((p, lambda fh, f=f: f.to_csv(fh, index=False, float_format="%.17g"), False))
+    from boundlab.simulate.files import write_together
+    write_together(jobs)
 
 
 def summary(result) -> str:
@@ -134,8 +162,14 @@ def run(args: argparse.Namespace) -> int:
     out = cfg["out"]
     if out:
         _check_output(out, args.overwrite)
+        from boundlab.simulate.engine import checkpoints
+        check_space(out, cfg["runs"], len(checkpoints(cfg["checkpoints"], cfg["iterations"])))
     ex = exact_of(cfg) if args.exact else None        # before the simulation: a config it cannot do fails at once
-    result = C.run_config(cfg, keep_partial=True)
+    try:
+        result = C.run_config(cfg, keep_partial=True)
+    except KeyboardInterrupt:
+        print("boundlab simulate: interrupted before any run finished: nothing written", file=sys.stderr)
+        return 130
     interrupted = bool(result.meta.get("interrupted"))
     if interrupted:
         print(f"boundlab simulate: interrupted: keeping the {result.n_runs} runs finished "
@@ -149,11 +183,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"boundlab simulate: warning: {int((~result.sigma_valid).sum())} runs left the region where "
               "sigma^2 is a valid bound (see the metadata)", file=sys.stderr)
     if out:
-        write(result, cfg, out)
-        print(f"wrote {out} ({result.n_runs} runs x {result.k.shape[0]} checkpoints) and {out}.meta.json")
-        if ex is not None:
-            ex.to_frame().to_csv(out + ".exact.csv", index=False, float_format="%.17g")
-            print(f"wrote {out}.exact.csv (exact expectations at every checkpoint)")
+        try:
+            write(result, cfg, out, {out + ".exact.csv": ex.to_frame()} if ex is not None else None)
+        except KeyboardInterrupt:
+            print(f"boundlab simulate: interrupted while writing: {out} left as it was", file=sys.stderr)
+            return 130
+        print(f"wrote {out} ({result.n_runs} runs x {result.k.shape[0]} checkpoints) and {out}.meta.json"
+              + (f" and {out}.exact.csv (exact expectations)" if ex is not None else ""))
     else:
         print(summary(result))
     if ex is not None:

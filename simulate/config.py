@@ -119,6 +119,14 @@ def _convert(key: Key, value: Any) -> Any:
                                                   for v in value):
             raise BoundlabError(f"{what} must be a list of numbers, got {value!r}")
         value = [float(v) for v in value]
+    if kind == "checkpoints":
+        ok = (isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+              or (isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)))
+        if not ok:
+            raise BoundlabError(f"{what} must be 'all', an integer period, 'log:M' or a list of integers, "
+                                f"got {value!r}")
+    if key.name == "seed" and value is not None and value < 0:
+        raise BoundlabError(f"{what} must be an integer >= 0, got {value!r}")
     return value
 
 
@@ -150,8 +158,16 @@ def read_toml(path: str, what: str = "config file") -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise BoundlabError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise BoundlabError(f"{what} {path} is a folder, not a file") from None
+    except PermissionError:
+        raise BoundlabError(f"{what} {path} cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise BoundlabError(f"{what} {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise BoundlabError(f"{what} {path} is not valid TOML: {err}") from None
+    except OSError as err:
+        raise BoundlabError(f"{what} {path} cannot be read: {err.strerror or err}") from None
 
 
 def load_toml(path: str) -> dict[str, Any]:

@@ -248,6 +248,7 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     if isinstance(batch_runs, bool) or not isinstance(batch_runs, int) or batch_runs < 1:
         raise BoundlabError(f"batch_runs must be an integer >= 1, got {batch_runs!r}")
     per_batch = -(-batch_runs // BLOCK_SIZE) * BLOCK_SIZE
+    check_memory(min(per_batch, n_runs), problem.N, problem.d, n_runs, len(ks), processes)
     starts = list(range(0, n_runs, per_batch))
     meta = {"seed": int(seed), "runs": int(n_runs), "iterations": int(n_iter), "gamma": gamma0,
             "gamma_bound": bound, "schedule": schedule if isinstance(schedule, str) else "callable",
@@ -295,6 +296,34 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     return result
 
 
+#: Arrays of one batch's size that an iteration holds at once (state, gradients, messages, memories, buffers).
+ARRAYS_PER_BATCH = 8
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(batch: int, N: int, d: int, runs: int, n_checkpoints: int, processes: int = 1) -> None:
+    """Refuse, before allocating anything, a job whose estimated memory exceeds what the machine has: the
+    (batch, N, d) arrays of an iteration (in each process) and the (runs, checkpoints) records."""
+    need = processes * ARRAYS_PER_BATCH * 8 * batch * N * d + 8 * len(RECORDS) * runs * n_checkpoints
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise BoundlabError(
+            f"this job needs about {need / 2**30:.3g} GiB (batches of {batch} runs x N={N} workers x d={d}, and "
+            f"{runs} runs x {n_checkpoints} checkpoints of records) but {avail / 2**30:.3g} GiB are available: "
+            "use fewer runs (or batch_runs), workers, dimensions or checkpoints")
+
+
 def _progress_bar(progress: bool | None, total: int, desc: str):
     if progress is False:
         return None
@@ -306,9 +335,9 @@ def _progress_bar(progress: bool | None, total: int, desc: str):
 def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress,
                   parts: list[SimulationResult], weights: np.ndarray | None = None) -> None:
     """Batches in a process pool, appended to ``parts`` in run order (identical to sequential)."""
-    from concurrent.futures import ProcessPoolExecutor
+    from boundlab.simulate.files import process_pool
     bar = _progress_bar(progress, len(starts), f"{algorithm.name} (batches)")
-    with ProcessPoolExecutor(max_workers=processes) as pool:
+    with process_pool(processes) as pool:
         futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None, None, weights)
                    for r0, r1 in zip(starts, stops)]
         try:

@@ -59,7 +59,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.files import atomic_write
 from boundlab.jsonutil import jsonable
 from boundlab.simulate import config as C
 from boundlab.simulate.engine import RECORDS, SimulationResult
@@ -231,26 +231,7 @@ def run_point(cfg: dict[str, Any]) -> dict[str, Any]:
     return {"arrays": arrays, "meta": jsonable(meta), "boundlab": __version__}
 
 
-# -- atomic files ----------------------------------------------------------------------------------
-def atomic_write(path: str, write: Callable[[Any], None], binary: bool = True) -> None:
-    """Write ``path`` atomically: ``write(fh)`` into a temporary file of the same folder, flush and
-    fsync it, then ``os.replace`` it onto ``path`` (readers see the old file or the new, never half)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
+# -- atomic files (boundlab.simulate.files) ----------------------------------------------------------
 def _alive(pid: str) -> bool:
     """Is process ``pid`` running (a temporary file of a sweep still writing is left alone)?"""
     try:
@@ -307,8 +288,10 @@ def _local_results(points: list[Point], jobs: int) -> Iterator[tuple[Point, dict
             except Exception as err:            # noqa: BLE001 - a failing point is reported, not fatal
                 yield p, None, _describe(err)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    from concurrent.futures import as_completed
+
+    from boundlab.simulate.files import process_pool
+    with process_pool(jobs) as pool:
         futures = {pool.submit(run_point, p.cfg): p for p in points}
         try:
             for fut in as_completed(futures):

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(render_power(matrix))
         if args.power_out:
-            from boundlab.simulate.sweep import atomic_write
+            from boundlab.simulate.files import atomic_write
             text = power_frame(matrix).to_csv(index=False)
             try:
                 atomic_write(args.power_out, lambda fh: fh.write(text), binary=False)

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         report.confirmation = confirm(report)
     print(render(report))
     if args.config_out and report.best is not None:
-        from boundlab.simulate.sweep import atomic_write
+        from boundlab.simulate.files import atomic_write
         text = report.config_toml() + "\n"
         try:
             atomic_write(args.config_out, lambda fh: fh.write(text), binary=False)

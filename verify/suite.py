@@ -16,7 +16,7 @@ import dataclasses
 import math
 import os
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from boundlab.simulate.files import process_pool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -508,7 +508,7 @@ def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: in
     else:
         # Largest first, so that the processes finish together.
         order = sorted(range(len(items)), key=lambda i: -_cost(items[i]))
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             futures = {i: pool.submit(measure, items[i], seeds[i], engine) for i in order}
             parts = [futures[i].result() for i in range(len(items))]
     outcomes = [o for part in parts for o in part]

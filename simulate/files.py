@@ -1,0 +1,80 @@
+"""Files and processes that survive interrupts and crashes: atomic writes, and worker pools whose
+processes die with their parent.
+
+* :func:`atomic_write` / :func:`write_together`: each file is written to a temporary file in the same
+  folder, flushed and fsynced, then renamed onto its destination with Ctrl-C held back during the
+  renames; an interrupt or an error before that removes the temporary files. A reader sees the old
+  files or the new ones, never a truncated one. The final files get the usual permissions (0666
+  less the umask), not the temporary file's 0600.
+* :func:`process_pool`: a ``ProcessPoolExecutor`` whose workers ask the kernel (Linux ``prctl``) to
+  be terminated when their parent dies (``kill -9`` of the main process leaves no orphan computing),
+  and ignore Ctrl-C (the parent handles it and decides what finished work to keep).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def _umask() -> int:
+    old = os.umask(0)
+    os.umask(old)
+    return old
+
+
+def write_together(jobs: Sequence[tuple[str, Callable[[Any], None], bool]]) -> None:
+    """[(path, writer(fh), binary)]: every file to a temporary one, then all renamed with SIGINT blocked."""
+    temps: list[tuple[str, str]] = []
+    mode = 0o666 & ~_umask()
+    try:
+        for dest, writer, binary in jobs:
+            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{os.getpid()}-", suffix="-" + os.path.basename(dest),
+                                       dir=os.path.dirname(os.path.abspath(dest)))
+            temps.append((tmp, dest))
+            with os.fdopen(fd, "wb" if binary else "w") as fh:
+                writer(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+        blocked = hasattr(signal, "pthread_sigmask")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocked else None
+        try:
+            for tmp, dest in temps:
+                os.replace(tmp, dest)
+        finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    except BaseException:
+        for tmp, _ in temps:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise
+
+
+def atomic_write(path: str, write: Callable[[Any], None], binary: bool = True) -> None:
+    """Write ``path`` atomically with ``write(fh)`` (see the module docstring)."""
+    write_together([(path, write, binary)])
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # Linux: SIGTERM to this worker when its parent dies (PR_SET_PDEATHSIG = 1)
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+def process_pool(workers: int):
+    """A process pool whose workers die with their parent and leave Ctrl-C to it."""
+    from concurrent.futures import ProcessPoolExecutor
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
