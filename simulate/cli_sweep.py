@@ -47,11 +47,16 @@ def run(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.jobs != 1:
         raise BoundlabError("jobs: give either --jobs (local processes) or --scheduler (Dask), not both")
     spec = S.load_spec(args.spec, args.out)
-    if args.dry_run:
-        cache_dir = f"{spec.out}/cache"
+    if args.dry_run:  # reads the cache, creates nothing
         import os
+        cache_dir = os.path.join(spec.out, "cache")
         for p in spec.points:
-            state = "cached" if os.path.exists(os.path.join(cache_dir, f"{p.key}.npz")) else "to run"
+            state = "to run"
+            if os.path.isdir(cache_dir):
+                check = S.Cache.__new__(S.Cache)
+                check.folder = cache_dir
+                state = {"ok": "cached", "missing": "to run"}.get(check.check(p.key), None) or \
+                    f"to rerun ({check.check(p.key)})"
             print(f"{p.index}\t{p.key[:16]}\t{state}\t{S._short(p)}")
         return 0
     try:

@@ -260,7 +260,81 @@ class Cache:
         return os.path.join(self.folder, f"{key}.npz")
 
     def has(self, key: str) -> bool:
-        return os.path.exists(self.path(key))
+        """A valid entry exists for ``key`` (see :meth:`check`)."""
+        return self.check(key) == "ok"
+
+    def check(self, key: str) -> str:
+        """'ok', 'missing', or why the entry cannot be trusted: 'damaged: ...' (unreadable, truncated, an array
+        missing) or 'foreign: ...' (it stores another point's key: copied over from elsewhere)."""
+        path = self.path(key)
+        if not os.path.exists(path):
+            return "missing"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                names = set(z.files)
+                need = {"meta_json", "k", "diverged_at", "max_query_dist2", *(f"rec_{n}" for n in RECORDS)}
+                if not need <= names:
+                    return f"damaged: arrays missing ({', '.join(sorted(need - names)[:3])})"
+                stored = json.loads(str(z["meta_json"])).get("key")
+                for n in need - {"meta_json"}:
+                    z[n]                                  # reads (and CRC-checks) every array
+        except Exception as err:  # noqa: BLE001 - BadZipFile, EOFError, ValueError, OSError...: all mean damaged
+            return f"damaged: {type(err).__name__}"
+        if stored != key:
+            return f"foreign: it stores key {str(stored)[:16]}"
+        return "ok"
+
+    def discard(self, key: str) -> None:
+        try:
+            os.unlink(self.path(key))
+        except OSError:
+            pass
+
+    # -- one lock per point: concurrent sweeps on one cache compute each point once -------------------
+    def lock_path(self, key: str) -> str:
+        return os.path.join(self.folder, f"{key}.lock")
+
+    def try_lock(self, key: str) -> bool:
+        """Take the point's lock (a file holding this process's id); False if a live process holds it. A
+        lock left by a dead process is taken over."""
+        path = self.lock_path(key)
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    with open(path) as fh:
+                        owner = fh.read().strip()
+                except OSError:
+                    owner = ""
+                if owner and _alive(owner):
+                    return False
+                try:                                   # a stale lock: its process is gone
+                    os.unlink(path)
+                except OSError:
+                    pass
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            return True
+        return False
+
+    def locked_by_other(self, key: str) -> bool:
+        try:
+            with open(self.lock_path(key)) as fh:
+                owner = fh.read().strip()
+        except OSError:
+            return False
+        return bool(owner) and owner != str(os.getpid()) and _alive(owner)
+
+    def unlock(self, key: str) -> None:
+        try:
+            with open(self.lock_path(key)) as fh:
+                if fh.read().strip() != str(os.getpid()):
+                    return
+            os.unlink(self.lock_path(key))
+        except OSError:
+            pass
 
     def save(self, key: str, payload: dict[str, Any], point: Point) -> None:
         meta = {"key": key, "params": point.params, "config": C.public(point.cfg), "result": payload["meta"],
@@ -305,16 +379,21 @@ def _local_results(points: list[Point], jobs: int) -> Iterator[tuple[Point, dict
                 fut.cancel()
 
 
-def _dask_results(points: list[Point], scheduler: str, timeout: float
-                  ) -> Iterator[tuple[Point, dict | None, str | None]]:
+def _connect(scheduler: str, timeout: float):
+    """A Dask client for ``scheduler`` (one line naming the address if it cannot be reached)."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise BoundlabError("scheduler: a Dask cluster needs dask.distributed: pip install 'boundlab[dask]'") from None
     try:
-        client = Client(scheduler, timeout=timeout)
+        return Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as err:
         raise BoundlabError(f"scheduler: cannot connect to {scheduler!r}: {err}") from None
+
+
+def _dask_results(points: list[Point], client, timeout: float
+                  ) -> Iterator[tuple[Point, dict | None, str | None]]:
+    from distributed import as_completed
     try:
         futures = {client.submit(run_point, p.cfg, key=f"boundlab-sweep-{p.key}", pure=False): p for p in points}
         for fut in as_completed(list(futures)):
@@ -361,32 +440,65 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, scheduler: str | None = None, t
         raise BoundlabError("out: the sweep needs a results folder (out = \"...\" in the spec, or --out)")
     log = log or (lambda msg: None)
     t0 = time.perf_counter()
+    if scheduler:  # connect before creating anything: an unreachable scheduler leaves no folder behind
+        client = _connect(scheduler, timeout)
     cache = Cache(os.path.join(spec.out, "cache"))
     report = SweepReport(n_points=len(spec.points))
-    todo = []
+    todo, waiting = [], []
     seen: set[str] = set()
     for p in spec.points:
-        if cache.has(p.key) or p.key in seen:      # identical points are computed once
+        if p.key in seen:                          # identical points are computed once
             continue
         seen.add(p.key)
-        todo.append(p)
-    report.cached = len({p.key for p in spec.points}) - len(todo)
+        state = cache.check(p.key)
+        if state == "ok":
+            continue
+        if state != "missing":                     # damaged or foreign: recompute, say so in one line
+            log(f"point {p.index}: cache entry {p.key[:16]} {state}; recomputing it")
+            cache.discard(p.key)
+        if cache.try_lock(p.key):
+            todo.append(p)
+        else:                                      # another sweep on this cache is computing it
+            waiting.append(p)
+    report.cached = len(seen) - len(todo) - len(waiting)
     log(f"{len(spec.points)} points, {report.cached} cached, {len(todo)} to run"
+        + (f", {len(waiting)} being computed by another sweep" if waiting else "")
         + (f" on {scheduler}" if scheduler else f" with {jobs} job{'s' if jobs > 1 else ''}"))
-    if todo:
-        source = _dask_results(todo, scheduler, timeout) if scheduler else _local_results(todo, jobs)
-        done = 0
-        for p, payload, error in source:
-            done += 1
-            if error is None and payload.get("boundlab") != _version():
-                error = f"worker runs boundlab {payload.get('boundlab')}, this client {_version()}"
-            if error is None:
-                cache.save(p.key, payload, p)
-                report.computed += 1
-                log(f"[{done}/{len(todo)}] point {p.index} done ({_short(p)})")
-            else:
-                report.failed[p.index] = error
-                log(f"[{done}/{len(todo)}] point {p.index} FAILED ({_short(p)}): {error}")
+    try:
+        if todo:
+            source = _dask_results(todo, client, timeout) if scheduler else _local_results(todo, jobs)
+            done = 0
+            for p, payload, error in source:
+                done += 1
+                if error is None and payload.get("boundlab") != _version():
+                    error = f"worker runs boundlab {payload.get('boundlab')}, this client {_version()}"
+                if error is None:
+                    cache.save(p.key, payload, p)
+                    report.computed += 1
+                    log(f"[{done}/{len(todo)}] point {p.index} done ({_short(p)})")
+                else:
+                    report.failed[p.index] = error
+                    log(f"[{done}/{len(todo)}] point {p.index} FAILED ({_short(p)}): {error}")
+                cache.unlock(p.key)
+    finally:
+        for p in todo:
+            cache.unlock(p.key)
+    for p in waiting:                              # wait for the other sweep; take over if it died
+        while not cache.has(p.key) and cache.locked_by_other(p.key):
+            time.sleep(0.5)
+        if cache.has(p.key):
+            report.cached += 1
+            log(f"point {p.index} computed by another sweep")
+        elif cache.try_lock(p.key):
+            try:
+                for q, payload, error in _local_results([p], 1):
+                    if error is None:
+                        cache.save(q.key, payload, q)
+                        report.computed += 1
+                    else:
+                        report.failed[q.index] = error
+            finally:
+                cache.unlock(p.key)
     for p in spec.points:                          # every copy of a failed configuration failed
         if p.index not in report.failed and not cache.has(p.key):
             same = [q.index for q in spec.points if q.key == p.key and q.index in report.failed]
