@@ -16,6 +16,7 @@ Tiny runs for a quick look: --runs 4 --iterations 200.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any
@@ -96,26 +97,65 @@ def problem_overrides(args: argparse.Namespace) -> dict[str, Any]:
             if k.section == "problem" and getattr(args, k.dotted, None) is not None}
 
 
+def settings_of(fig: str, args: argparse.Namespace, overrides: dict[str, Any]):
+    """The validated settings of one figure (raises BoundlabError before anything is written)."""
+    from boundlab.figures import common, convergence, limit_variance, step_sizes
+    if fig == "step-sizes":
+        s = step_sizes.Settings(N=args.step_N, omega_up=args.step_omega_up)
+    elif fig == "limit-variance":
+        s = limit_variance.Settings(
+            omegas=args.omegas, algorithms=args.lv_algorithms, up=args.up, down=args.down,
+            runs=_first(args.lv_runs, args.runs, 64), iterations=_first(args.lv_iterations, args.iterations, 12000),
+            tail=args.tail, gamma=args.gamma, allow_large_step=args.allow_large_step, seed=args.seed,
+            processes=args.processes, problem=overrides)
+    elif fig == "convergence":
+        s = convergence.Settings(
+            algorithms=args.conv_algorithms, problems=args.conv_problems, up=args.conv_up, down=args.conv_down,
+            runs=_first(args.conv_runs, args.runs, None), iterations=_first(args.conv_iterations, args.iterations, None),
+            gamma=args.conv_gamma, allow_large_step=args.allow_large_step, seed=args.seed,
+            processes=args.processes, quadratic=overrides)
+    elif fig == "step-edge":
+        common.positive_int(_first(args.runs, 100), "runs (figure 5)", 2)
+        return None
+    else:  # tightness
+        if args.from_csv and not os.path.isfile(args.from_csv):
+            raise BoundlabError(f"from-csv: {args.from_csv} is not a file")
+        if args.suite not in ("quick", "full"):
+            raise BoundlabError(f"suite must be 'quick' or 'full', got {args.suite!r}")
+        return None
+    if hasattr(s, "validate"):
+        s.validate()
+    if fig in ("limit-variance", "convergence"):  # the operators and the problem, built (cheaply) now
+        from boundlab.figures.problem import build_problem
+        from boundlab.simulate import make_compressor
+        ups = (args.up,) if fig == "limit-variance" else (args.conv_up, args.conv_down)
+        for what, spec in zip(("up", "down") if fig == "convergence" else ("up",), ups):
+            make_compressor(spec, f"{'conv-' if fig == 'convergence' else ''}{what}")
+        build_problem(overrides, seed=args.seed)
+    return s
+
+
 def run(args: argparse.Namespace) -> int:
-    """Make the figures; print one line per figure (and the MCM/Artemis ratio of figure 1)."""
+    """Make the figures; print one line per figure (and the MCM/Artemis ratio of figure 1).
+
+    Every requested figure's options are validated before anything is created (the output folder
+    included): a bad option gives one line and exit 2 with nothing written."""
     from boundlab.figures import common, convergence, limit_variance, step_edge, step_sizes, tightness
     todo = selected(args.figures)
     explicit = bool(args.figures) and "all" not in args.figures
-    common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
+    if not isinstance(args.processes, int) or args.processes < 1:
+        raise BoundlabError(f"processes must be an integer >= 1, got {args.processes!r}")
     overrides = problem_overrides(args)
+    settings = {fig: settings_of(fig, args, overrides) for fig in todo}
+    common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
     status = 0
     for fig in todo:
         t0 = time.perf_counter()
         if fig == "step-sizes":
-            paths, _, _ = step_sizes.make(step_sizes.Settings(N=args.step_N, omega_up=args.step_omega_up), args.out)
+            paths, _, _ = step_sizes.make(settings[fig], args.out)
             extra = ""
         elif fig == "limit-variance":
-            s = limit_variance.Settings(
-                omegas=args.omegas, algorithms=args.lv_algorithms, up=args.up, down=args.down,
-                runs=_first(args.lv_runs, args.runs, 64), iterations=_first(args.lv_iterations, args.iterations, 12000),
-                tail=args.tail, gamma=args.gamma, allow_large_step=args.allow_large_step, seed=args.seed,
-                processes=args.processes, problem=overrides)
-            paths, frame, meta = limit_variance.make(s, args.out)
+            paths, frame, meta = limit_variance.make(settings[fig], args.out)
             algos = set(frame.algorithm)
             extra = ""
             if {"mcm", "artemis"} <= algos:
@@ -130,12 +170,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{a} {fits[a + ':divergence']['exponent']:.2f}" for a in ("mcm", "artemis", "dore")
                 if a + ":divergence" in fits)
         elif fig == "convergence":
-            s = convergence.Settings(
-                algorithms=args.conv_algorithms, problems=args.conv_problems, up=args.conv_up, down=args.conv_down,
-                runs=_first(args.conv_runs, args.runs, None), iterations=_first(args.conv_iterations, args.iterations, None),
-                gamma=args.conv_gamma, allow_large_step=args.allow_large_step, seed=args.seed,
-                processes=args.processes, quadratic=overrides)
-            paths, _, _ = convergence.make(s, args.out)
+            paths, _, _ = convergence.make(settings[fig], args.out)
             extra = ""
         else:
             try:
