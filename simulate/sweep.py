@@ -188,6 +188,29 @@ def expand(spec: SweepSpec) -> list[Point]:
     return points
 
 
+def validate_points(points: list[Point]) -> None:
+    """Every point resolved and checked as a whole before the first one runs: its problem and algorithm
+    built, its step, runs, iterations and checkpoints checked (one line naming the point)."""
+    from boundlab.simulate.engine import checkpoints, resolve_gamma
+    seen: set[str] = set()
+    for p in points:
+        if p.key in seen:
+            continue
+        seen.add(p.key)
+        cfg = p.cfg
+        try:
+            for name in ("runs", "iterations"):
+                if cfg[name] is None or cfg[name] < 1:
+                    raise BoundlabError(f"{name} must be an integer >= 1, got {cfg[name]!r}")
+            problem, algorithm = C.build(cfg)
+            algorithm.setup(problem)
+            resolve_gamma(algorithm, problem, cfg["gamma"], bool(cfg["allow_large_step"]))
+            checkpoints(cfg["checkpoints"], cfg["iterations"])
+        except BoundlabError as err:
+            where = ", ".join(f"{k}={v!r}" for k, v in p.params.items()) or "base"
+            raise BoundlabError(f"grid point {p.index} ({where}): {err}") from None
+
+
 # -- the cache key -------------------------------------------------------------------------------------
 def key_material(cfg: dict[str, Any]) -> dict[str, Any]:
     """Everything that determines a point's numbers (what :func:`cache_key` hashes)."""
@@ -438,6 +461,9 @@ def run_sweep(spec: SweepSpec, *, jobs: int = 1, scheduler: str | None = None, t
         raise BoundlabError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if spec.out is None:
         raise BoundlabError("out: the sweep needs a results folder (out = \"...\" in the spec, or --out)")
+    if os.path.exists(spec.out) and not os.path.isdir(spec.out):
+        raise BoundlabError(f"out: {spec.out} is a file, not a folder")
+    validate_points(spec.points)
     log = log or (lambda msg: None)
     t0 = time.perf_counter()
     if scheduler:  # connect before creating anything: an unreachable scheduler leaves no folder behind

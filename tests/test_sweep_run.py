@@ -121,24 +121,44 @@ def test_same_rows_whatever_the_jobs_and_equal_to_simulate(tmp_path):
     assert rows["algorithm.name"].iloc[0] == "artemis" and rows["gamma_used"].iloc[0] == res.meta["gamma"]
 
 
-def test_a_failing_point_is_reported_not_cached_and_the_others_complete(tmp_path, capsys):
-    # randk:k=9 > d = 8 fails when the algorithm is built: points 1 (mcm) and 3 (artemis) of this grid
+def test_an_invalid_point_stops_the_sweep_before_anything_runs(tmp_path, capsys):
+    # randk:k=9 > d = 8 is refused when the spec is validated as a whole: one line naming the point, exit 2,
+    # no point computed (issue 11: sweep specs validated as a whole before the first point runs)
     extra = '\n[[grid]]\n"algorithm.name" = ["mcm", "artemis"]\n"algorithm.down" = ["randk:k=1", "randk:k=9"]\n'
     spec_path = write_spec(tmp_path, seeds="[1]", extra=extra)
+    assert boundlab_cli.main(["sweep", spec_path]) == 2
+    err = capsys.readouterr().err
+    assert "grid point 6" in err and "randk: k must be in [1, d=8], got k=9" in err and len(err.strip().splitlines()) == 1
+    spec_out = os.path.splitext(spec_path)[0] + ".sweep"
+    assert not os.path.exists(os.path.join(spec_out, "cache")) or not _cached(os.path.join(spec_out, "cache"))
+
+
+def test_a_failing_point_is_reported_not_cached_and_the_others_complete(tmp_path, capsys, monkeypatch):
+    # a point that fails while it runs (here: a simulated fault in run_point for two configurations)
+    extra = '\n[[grid]]\n"algorithm.name" = ["mcm", "artemis"]\n"algorithm.down" = ["randk:k=1", "randk:k=2"]\n'
+    spec_path = write_spec(tmp_path, seeds="[1]", extra=extra)
+    real = S.run_point
+
+    def faulty(cfg):
+        if cfg["algorithm.down"] == "randk:k=2":
+            raise RuntimeError("simulated fault")
+        return real(cfg)
+
+    monkeypatch.setattr(S, "run_point", faulty)
     assert boundlab_cli.main(["sweep", spec_path]) == 1
     err = capsys.readouterr().err
-    assert "point 6 FAILED" in err and "randk: k must be in [1, d=8], got k=9" in err
+    assert "point 6 FAILED" in err and "simulated fault" in err
     spec = S.load_spec(spec_path)
     cache = S.Cache(os.path.join(spec.out, "cache"))
-    failed = [p for p in spec.points if p.params.get("algorithm.down") == "randk:k=9"]
-    assert [p.index for p in failed] == [6, 8]
+    failed = [p for p in spec.points if p.cfg["algorithm.down"] == "randk:k=2"]
+    assert [p.index for p in failed] == [1, 3, 6, 8]   # (the first grid's points 1 and 3 use randk:k=2 as well)
     assert not any(cache.has(p.key) for p in failed)
     assert all(cache.has(p.key) for p in spec.points if p not in failed)
     df = pd.read_csv(os.path.join(spec.out, "results.csv"))
-    assert sorted(df.config.unique()) == [0, 1, 2, 3, 4, 5, 7]
+    assert sorted(df.config.unique()) == [0, 2, 4, 5, 7]
     # a rerun retries the failed points only (and they fail again)
     report = S.run_sweep(spec)
-    assert (report.cached, report.computed, sorted(report.failed)) == (7, 0, [6, 8])
+    assert (report.computed, sorted(report.failed)) == (0, [1, 3, 6, 8])
 
 
 def test_identical_points_are_computed_once(tmp_path):
