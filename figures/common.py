@@ -94,17 +94,21 @@ def check_out(out: str, names: Iterable[str], overwrite: bool) -> None:
 
 
 def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str) -> list[str]:
-    """Write NAME.png, NAME.pdf, NAME.csv and NAME.meta.json into ``out``; return the paths."""
+    """Write NAME.png, NAME.pdf, NAME.csv and NAME.meta.json into ``out`` atomically and together
+    (``boundlab.simulate.files.write_together``); return the paths."""
     from boundlab import __version__
+    from boundlab.simulate.files import write_together
     base = os.path.join(out, name)
-    fig.savefig(base + ".png", dpi=130, bbox_inches="tight")
-    fig.savefig(base + ".pdf", bbox_inches="tight")
-    plt.close(fig)
-    frame.to_csv(base + ".csv", index=False)
     full = {"boundlab_version": __version__,
             "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **meta}
-    with open(base + ".meta.json", "w", encoding="utf-8") as fh:
-        json.dump(jsonable(full), fh, indent=2)
+    try:
+        write_together([
+            (base + ".png", lambda fh: fig.savefig(fh, format="png", dpi=130, bbox_inches="tight"), True),
+            (base + ".pdf", lambda fh: fig.savefig(fh, format="pdf", bbox_inches="tight"), True),
+            (base + ".csv", lambda fh: frame.to_csv(fh, index=False), False),
+            (base + ".meta.json", lambda fh: json.dump(jsonable(full), fh, indent=2), False)])
+    finally:
+        plt.close(fig)
     return [base + "." + e for e in EXTENSIONS]
 
 

@@ -434,7 +434,7 @@ def file_data(path: str) -> tuple[np.ndarray, np.ndarray]:
     """A user's data: ``.npz`` with arrays X and y, or a numeric CSV whose last column is y."""
     try:
         if path.endswith(".npz"):
-            with np.load(path) as z:
+            with np.load(path, allow_pickle=False) as z:
                 X, y = np.asarray(z["X"], float), np.asarray(z["y"], float)
         else:
             arr = np.genfromtxt(path, delimiter=",", dtype=float)
@@ -443,8 +443,21 @@ def file_data(path: str) -> tuple[np.ndarray, np.ndarray]:
             if arr.ndim != 2 or arr.shape[1] < 2:
                 raise BoundlabError(f"problem.data: {path} must have at least 2 columns (features, then label)")
             X, y = arr[:, :-1], arr[:, -1]
-    except (OSError, KeyError) as err:
-        raise BoundlabError(f"problem.data: cannot read {path}: {err}") from None
+    except KeyError as err:
+        raise BoundlabError(f"problem.data: {path} has no array {err} (an .npz needs X and y)") from None
+    except (OSError, ValueError, EOFError) as err:  # unreadable, ragged rows, a corrupt or pickled .npz
+        msg = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise BoundlabError(f"problem.data: cannot read {path}: {msg}") from None
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] < 1:
+        raise BoundlabError(f"problem.data: {path}: X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
+    bad = ~np.isfinite(X).all(axis=1) | ~np.isfinite(y)
+    if bad.any():
+        raise BoundlabError(f"problem.data: {path}: row {int(np.flatnonzero(bad)[0]) + 1} has a missing or "
+                            "non-finite value")
+    big = max(float(np.abs(X).max()), float(np.abs(y).max()))
+    if big > 1e150:  # squares overflow: the constants (L, sigma^2) could not be computed
+        raise BoundlabError(f"problem.data: {path}: a value of magnitude {big:.3g} is too large (squares overflow; "
+                            "rescale the data)")
     return X, y
 
 

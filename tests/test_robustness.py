@@ -252,3 +252,17 @@ def test_killed_parent_leaves_no_worker_running(tmp_path):
     while time.time() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.2)
     assert not any(_alive(w) for w in workers)
+
+
+@pytest.mark.parametrize("content, name, message", [
+    ("x1,x2,y\n1,2,3\n4,5\n", "ragged.csv", "cannot read"),
+    ("x1,x2,y\n1,2,3\n1e308,5,6\n1,1,1\n", "huge.csv", "too large"),
+    ("x1,x2,y\n1,2,3\n1,,6\n", "hole.csv", "missing or non-finite"),
+    (b"not an npz", "corrupt.npz", "cannot read"),
+])
+def test_bad_data_files_are_one_line(tmp_path, capsys, content, name, message):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, err = run(["simulate", "--problem.kind", "least_squares", "--problem.data", f"file:{path}",
+                     "--problem.N", "1", "--runs", "2", "--iterations", "2"], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -135,7 +135,7 @@ def test_bad_problem_inputs(tmp_path):
         (lambda: quadratic(d=3, eigenvalues=[1.0, 2.0]), "d=3 numbers"),
         (lambda: quadratic(N=1, B2=1.0), "B2 must be 0 with N = 1"),
         (lambda: quadratic(mu=0.0, spectrum_kind="geometric"), "mu must be > 0 for a geometric"),
-        (lambda: least_squares(data=f"file:{bad}", N=2), "non-finite values"),
+        (lambda: least_squares(data=f"file:{bad}", N=2), "missing or non-finite value"),
         (lambda: least_squares(data="mnist"), "problem.data must be"),
         (lambda: least_squares(N=5, n_per_worker=2, split="random"), "problem.split must be"),
     ]
