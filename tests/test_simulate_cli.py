@@ -124,7 +124,7 @@ def test_bad_files(tmp_path, capsys, boundlab_main):
     assert "config file not found" in _error([str(tmp_path / "none.toml")], capsys, boundlab_main)
     data = tmp_path / "nan.csv"
     data.write_text("1,2,3\n4,nan,6\n7,8,9\n1,1,1\n")
-    assert "non-finite values" in _error(["--problem.kind", "least_squares", "--problem.data", f"file:{data}",
+    assert "missing or non-finite value" in _error(["--problem.kind", "least_squares", "--problem.data", f"file:{data}",
                                           "--problem.N", "2"], capsys, boundlab_main)
 
 
