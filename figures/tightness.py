@@ -24,6 +24,7 @@ COLUMNS = ("check", "tag", "kind", "ratio", "ratio_low", "ratio_high", "verdict"
 KINDS = ("upper", "equality")
 VERDICTS = {"holds": "#2ca02c", "violated": "#d62728", "inconclusive": "#ff7f0e"}
 KIND_MARKERS = {"upper": "o", "equality": "D"}
+CONTROL_COLOUR = "#9467bd"
 
 
 class VerifyUnavailable(BoundlabError):
@@ -97,8 +98,11 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
     ratio = rows.ratio.to_numpy(float)
     innov = (pd.to_numeric(rows["innovation"], errors="coerce").to_numpy(float) if "innovation" in rows.columns
              else np.full(len(rows), np.nan))
+    roles = rows["role"].fillna("").astype(str).to_numpy() if "role" in rows.columns else np.full(len(rows), "")
     for i, row in enumerate(rows.itertuples(index=False)):
         col = VERDICTS.get(row.verdict, "#7f7f7f")
+        if roles[i] == "control" and row.verdict == "violated":
+            col = CONTROL_COLOUR  # a negative control that fails, as it must
         if math.isfinite(low[i]) and math.isfinite(high[i]):
             ax.plot([low[i], high[i]], [y[i], y[i]], "-", color=col, lw=2, alpha=0.7, gid=f"interval:{i}")
         ax.plot([ratio[i]], [y[i]], KIND_MARKERS.get(row.kind, "s"), color=col, ms=7, mec="black", mew=0.5,
@@ -119,6 +123,8 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
     handles = [Line2D([], [], marker=KIND_MARKERS.get(k, "s"), ls="", color="grey", mec="black", label=f"{k} check")
                for k in kinds]
     handles += [Line2D([], [], marker="s", ls="", color=c, label=v) for v, c in VERDICTS.items()]
+    if any(r == "control" for r in roles):
+        handles.append(Line2D([], [], marker="s", ls="", color=CONTROL_COLOUR, label="negative control fails (as it must)"))
     if len(shown):
         handles.append(Line2D([], [], marker="^", ls="", mfc="none", mec="#1f4e9c", label="innovation ratio"))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -142,8 +148,9 @@ def _log_ticks(ax, lo: float, hi: float) -> None:
     """Log x axis with readable 1-2-5 ticks (plain numbers) and no minor labels."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
     ax.set_xscale("log")
-    ticks = [m * 10.0 ** e for e in range(int(math.floor(math.log10(lo))) - 1, int(math.ceil(math.log10(hi))) + 1)
-             for m in (1, 2, 5)]
+    decades = range(int(math.floor(math.log10(lo))) - 1, int(math.ceil(math.log10(hi))) + 1)
+    mantissas = (1, 2, 5) if math.log10(hi / lo) <= 3 else (1,)   # wide ranges: powers of ten only
+    ticks = [m * 10.0 ** e for e in decades for m in mantissas]
     ticks = [t for t in ticks if lo / 1.5 <= t <= hi * 1.5] or [1.0]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
