@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("boundlab.simulate.cli_simulate", "run R independent runs of an algorithm; write a tidy table"),
     "verify": ("boundlab.verify.cli_verify", "check every bound against simulation, with honest statistics"),
     "worst": ("boundlab.verify.cli_worst", "search the tightest instance of a bound on exact expectations"),
-    "figures": ("boundlab.figures.cli_figures", "plot limit variance, convergence, tightness and step sizes"),
+    "figures": ("boundlab.figures.cli_figures", "plot limit variance, convergence, tightness, step sizes, step edge"),
     "sweep": ("boundlab.simulate.cli_sweep", "run a grid of simulations in parallel, cached and resumable"),
 }
 DEFAULT_COMMAND = "summary"
@@ -39,7 +39,9 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = "*") -> argparse.ArgumentParser:
+    """The parser; ``only``: the one sub-command whose module is imported and configured ("*": all, None: none;
+    the others are listed with their one-line help, so that ``boundlab --help`` imports nothing heavy)."""
     parser = OneLineParser(
         prog="boundlab",
         description="Convergence theory of compressed distributed optimisation (MCM, NeurIPS 2021), "
@@ -49,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"boundlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (module_name, help_text) in COMMANDS.items():
+        if only != "*" and name != only:
+            sub.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
         p.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -59,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = [DEFAULT_COMMAND, *argv]
+    parser = build_parser(argv[0] if argv[0] in COMMANDS else None)  # import only the command that runs
     args = parser.parse_args(argv)
     where = f"boundlab {args.command}"
     try:
