@@ -92,3 +92,8 @@ def test_the_installed_entry_points():
     out = subprocess.run([sys.executable, "-m", "boundlab", "theory", "omega_randk", "d=20", "k=5"],
                          capture_output=True, text=True)
     assert out.returncode == 0 and "value: 3" in out.stdout  # d/k - 1 = 20/5 - 1 = 3
+
+
+def test_verify_cli_default_alpha_is_the_suites():
+    from boundlab.verify import cli_verify, suite
+    assert cli_verify.ALPHA == suite.ALPHA

@@ -14,8 +14,13 @@ Where things are: definitions.py (V, Phi, gamma_max...), results.py (the theorem
 assumptions.py, baselines.py, operators.py; table.py (the rate-summary table, derived),
 audit.py (dimensions and step-size schedules), derivations.py (re-derived constants).
 """
-from boundlab.theory.core import (REGISTRY, Evaluation, Hypothesis, Result, Schedule, Source, Status, all_results,
-                                  expand, get)
-
 __all__ = ["REGISTRY", "Evaluation", "Hypothesis", "Result", "Schedule", "Source", "Status", "all_results",
            "expand", "get"]
+
+
+def __getattr__(name: str):
+    # Lazy: importing a sub-module (or `boundlab theory --help`) does not pay for sympy until it is used.
+    if name in __all__:
+        from boundlab.theory import core
+        return getattr(core, name)
+    raise AttributeError(f"module 'boundlab.theory' has no attribute {name!r}")

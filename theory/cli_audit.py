@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-from boundlab.theory import audit
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from boundlab.theory import audit
     report = audit.run_audit()
     print(audit.render(report, args.format, verbose=args.verbose))
     return report.exit_code

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 
-from boundlab.theory import table
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from boundlab.theory import table
     if args.features:
         print(table.render_features(args.format))
     else:

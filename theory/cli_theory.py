@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from boundlab.errors import BoundlabError
-from boundlab.theory.core import Evaluation, Result, all_results, get
+
+if TYPE_CHECKING:
+    from boundlab.theory.core import Evaluation, Result
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise BoundlabError("give a result name (e.g. 'boundlab theory gamma_max L=1 omega_up=4 omega_dwn=4 N=20') "
                             "or --list")
+    from boundlab.theory.core import get
     result = get(args.name)
     values = parse_constants(args.constants)
     evaluation = result.evaluate(**values)
@@ -58,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def listing(fmt: str = "text") -> str:
+    from boundlab.theory.core import all_results
     results = all_results()
     if fmt == "json":
         return json.dumps([{"name": r.name, "status": r.status.value, "kind": r.kind, "title": r.title,

@@ -12,9 +12,7 @@ import argparse
 
 import numpy as np
 
-from boundlab.theory import audit, table
 from boundlab.theory.cli_theory import parse_constants
-from boundlab.theory.core import get
 
 DEFAULT = {"N": 20.0, "d": 20.0, "s": 1.0, "L": 1.0, "sigma": 1.0, "b": 1.0}
 
@@ -25,10 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _v(name: str, **kw) -> float:
+    from boundlab.theory.core import get
     return float(get(name).evaluate(**kw).value)
 
 
 def run(args: argparse.Namespace) -> int:
+    from boundlab.theory import audit, table
     c = {**{k: np.array(v) for k, v in DEFAULT.items()}, **parse_constants(args.constants)}
     extra = sorted(set(c) - set(DEFAULT))
     if extra:
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     report = audit.run_audit()
     out.append(audit.render(report).splitlines()[-1].replace("Summary:", "Audit:"))
-    out += ["", "Next: boundlab verify (every bound checked against simulation, about 15 s) | boundlab figures --out DIR",
+    out += ["", "Next: boundlab verify (every bound checked against simulation, about 25 s) | boundlab figures --out DIR",
             "      boundlab theory --list | boundlab theory NAME key=value ... | boundlab table | boundlab audit"]
     print("\n".join(out))
     return 0

@@ -8,6 +8,12 @@ Each check (:mod:`~boundlab.verify.checks`) simulates a setting that satisfies i
 hypotheses and evaluates both sides of the encoded statement per run; the suite
 (:mod:`~boundlab.verify.suite`) judges them with the statistics of :mod:`~boundlab.verify.stats`.
 """
-from boundlab.verify.suite import Report, Row, run_suite
-
 __all__ = ["Report", "Row", "run_suite"]
+
+
+def __getattr__(name: str):
+    # Lazy: `boundlab verify --help` and `boundlab worst --help` do not pay for scipy.stats and the theory.
+    if name in __all__:
+        from boundlab.verify import suite
+        return getattr(suite, name)
+    raise AttributeError(f"module 'boundlab.verify' has no attribute {name!r}")
