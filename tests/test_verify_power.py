@@ -107,3 +107,15 @@ def test_one_over_c_checks_share_instance_and_seed():
     assert sorted(c.constants["C"] for c in checks) == [1, 2, ISOTROPIC["N"]]
     thm9 = [c for c in quick_suite() if isinstance(c, Check) and c.result in ("thm9", "thm9_alpha")]
     assert len(thm9) == 6 and {c.seed_key for c in thm9} == {"thm9"}
+
+
+def test_list_and_only(capsys):
+    from boundlab.cli import main
+    assert main(["verify", "--list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(quick_suite()) and any(line.startswith("one_over_C mcm (C=1)\t") for line in lines)
+    assert main(["verify", "--only", "one_over_C", "--exact", "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 1 + 3 and all(r.startswith("one_over_C") for r in rows[1:])
+    assert main(["verify", "--only", "no such check"]) == 2
+    assert "no check of the suite matches" in capsys.readouterr().err

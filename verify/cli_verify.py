@@ -3,6 +3,7 @@
   boundlab verify                     the quick suite (under 3 minutes on 2 cores), master seed 0
   boundlab verify --suite full        more runs, checkpoints and settings
   boundlab verify --tighten 0.97      every bound multiplied by 0.97: the equality checks must fail
+  boundlab verify --list              the suite's checks; --only PATTERN runs those whose name matches
   boundlab verify --exact             every check with an exact counterpart on exact expectations (no statistics)
   boundlab verify --power             also the power matrix: every constant of every statement scaled by
                                       0, 1/4, 1/2, 2 and each check judged again on the same records
@@ -34,6 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=None, help="processes (default: min(2, cores)); numbers unchanged")
     parser.add_argument("--strict", action="store_true",
                         help="also fail (exit 1) when a doubtful [S?] item is contradicted")
+    parser.add_argument("--list", action="store_true", help="list the suite's checks (name, kind, result) and exit")
+    parser.add_argument("--only", metavar="PATTERN", default=None,
+                        help="run only the checks whose name contains PATTERN (shell wildcards * ? allowed); the "
+                             "same numbers as in the whole suite, Bonferroni over the selected comparisons")
     parser.add_argument("--exact", action="store_true",
                         help="judge every check that has an exact counterpart on exact expectations "
                              "(boundlab.simulate.exact: mask operators on quadratics) instead of Monte Carlo")
@@ -43,11 +48,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="with --power: write the matrix as CSV to FILE")
 
 
+def select(items: list, pattern: str | None) -> list:
+    """The checks whose name matches ``pattern`` (a substring, or a shell wildcard pattern)."""
+    import fnmatch
+    if pattern is None:
+        return items
+    wild = any(c in pattern for c in "*?[")
+    chosen = [c for c in items if (fnmatch.fnmatch(c.name, pattern) if wild else pattern in c.name)]
+    if not chosen:
+        raise BoundlabError(f"only: no check of the suite matches {pattern!r} (see 'boundlab verify --list')")
+    return chosen
+
+
 def run(args: argparse.Namespace) -> int:
+    from boundlab.verify.checks import SUITES
     from boundlab.verify.report import render
-    from boundlab.verify.suite import run_suite
-    report = run_suite(args.suite, seed=args.seed, tighten=args.tighten, alpha=args.alpha, jobs=args.jobs,
-                       strict=args.strict, engine="exact" if args.exact else "monte-carlo")
+    from boundlab.verify.suite import check_options, run_items, run_suite
+    if args.list:
+        for c in select(SUITES[args.suite](), args.only):
+            what = getattr(c, "result", None) or getattr(c, "derivation", None) or getattr(c, "spec", "")
+            print(f"{c.name}\t{getattr(c, 'kind', 'upper')}\t{getattr(c, 'role', 'assert')}\t{what}")
+        return 0
+    if args.only is None:
+        report = run_suite(args.suite, seed=args.seed, tighten=args.tighten, alpha=args.alpha, jobs=args.jobs,
+                           strict=args.strict, engine="exact" if args.exact else "monte-carlo")
+    else:
+        check_options(args.tighten, args.alpha, args.seed)
+        report = run_items(select(SUITES[args.suite](), args.only), args.suite, args.seed, args.tighten, args.alpha,
+                           args.jobs, args.strict, "exact" if args.exact else "monte-carlo")
     print(render(report, args.format))
     if args.power:
         from boundlab.verify.power import power_frame, power_matrix, render_power

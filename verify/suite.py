@@ -233,7 +233,8 @@ class _ExactRecords:
 
 
 def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcome:
-    from boundlab.simulate import make_algorithm, quadratic, simulate
+    from boundlab.simulate import make_algorithm, quadratic
+    from boundlab.simulate import simulate as monte_carlo
 
     problem = quadratic(**c.setting.problem, seed=seed)
     algorithm = make_algorithm(c.setting.algorithm, dict(c.setting.params))
@@ -242,10 +243,11 @@ def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcom
     if exact:
         from boundlab.simulate.exact import exact as exact_moments
 
-        def simulate(problem, algorithm, *, n_iter, gamma, checkpoints_spec, schedule="constant",  # noqa: F811
-                     average_weights=None, **_):
+        def exact_simulate(problem, algorithm, *, n_iter, gamma, checkpoints_spec, schedule="constant",
+                           average_weights=None, **_):
             return _ExactRecords(exact_moments(problem, algorithm, n_iter=n_iter, gamma=gamma, schedule=schedule,
                                                checkpoints_spec=checkpoints_spec, average_weights=average_weights))
+    simulate = exact_simulate if exact else monte_carlo  # the same calls below, exact or Monte Carlo
     if c.setting.schedule:
         res = _simulate_schedule(c, problem, algorithm, seed, simulate)
     else:
@@ -481,15 +483,20 @@ def run_suite(suite: str = "quick", seed: int = 0, tighten: float = 1.0, alpha: 
     """Run every check of ``suite`` ("quick" or "full") and judge it; see the module docstring."""
     if suite not in SUITES:
         raise BoundlabError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
+    check_options(tighten, alpha, seed)
+    if engine not in ("monte-carlo", "exact"):
+        raise BoundlabError(f"engine must be 'monte-carlo' or 'exact', got {engine!r}")
+    return run_items(SUITES[suite](), suite, seed, tighten, alpha, jobs, strict, engine)
+
+
+def check_options(tighten: float, alpha: float, seed: int) -> None:
+    """One line naming the first bad option of a suite run."""
     if not (isinstance(tighten, (int, float)) and 0 < tighten <= 2):
         raise BoundlabError(f"tighten must be a number in (0, 2], got {tighten!r}")
     if not (0 < alpha < 1):
         raise BoundlabError(f"alpha must be in (0, 1), got {alpha!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise BoundlabError(f"seed must be an integer >= 0, got {seed!r}")
-    if engine not in ("monte-carlo", "exact"):
-        raise BoundlabError(f"engine must be 'monte-carlo' or 'exact', got {engine!r}")
-    return run_items(SUITES[suite](), suite, seed, tighten, alpha, jobs, strict, engine)
 
 
 def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: int = 0, tighten: float = 1.0,
