@@ -50,6 +50,7 @@ import numpy as np
 from boundlab.errors import BoundlabError
 from boundlab.simulate.algorithms import Algorithm, Context, sq_norm
 from boundlab.simulate.blas import pinned
+from boundlab.simulate.files import available_memory
 from boundlab.simulate.problems import Problem
 from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
 
@@ -300,18 +301,6 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
 ARRAYS_PER_BATCH = 8
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available now (Linux: MemAvailable), or None where it cannot be read."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def check_memory(batch: int, N: int, d: int, runs: int, n_checkpoints: int, processes: int = 1) -> None:
     """Refuse, before allocating anything, a job whose estimated memory exceeds what the machine has: the
     (batch, N, d) arrays of an iteration (in each process) and the (runs, checkpoints) records."""
@@ -422,7 +411,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
                     loss_hat, grad = problem.excess_loss(st.w_hat), problem.full_gradient(st.w_hat)
                 grad2 = _per_run_sq(grad)                                # ||grad F(w_hat_{k-1})||^2
                 loss_hat = _per_run_mean(loss_hat)                       # F(w_hat_{k-1}) - F_*
-                grad_w = problem.full_gradient(st.w)                     # grad F(w_{k-1})
+                grad_w = grad if st.w_hat is st.w else problem.full_gradient(st.w)   # grad F(w_{k-1})
                 mean_grad = grad if grad.ndim == 2 else grad.mean(axis=1)
                 pre = {"grad_w": grad_w, "down_noise2": sq_norm(mean_grad - grad_w),
                        "contracted_dist2": sq_norm(st.w - w_star - gammas[k - 1] * grad_w)}

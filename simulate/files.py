@@ -6,6 +6,8 @@ processes die with their parent.
   renames; an interrupt or an error before that removes the temporary files. A reader sees the old
   files or the new ones, never a truncated one. The final files get the usual permissions (0666
   less the umask), not the temporary file's 0600.
+* :func:`available_memory`: what a job may allocate (checked before allocating, by the engine and the
+  problems);
 * :func:`process_pool`: a ``ProcessPoolExecutor`` whose workers ask the kernel (Linux ``prctl``) to
   be terminated when their parent dies (``kill -9`` of the main process leaves no orphan computing),
   and ignore Ctrl-C (the parent handles it and decides what finished work to keep).
@@ -17,6 +19,18 @@ import signal
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux: MemAvailable), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _umask() -> int:

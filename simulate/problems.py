@@ -244,7 +244,7 @@ def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spec
     if diagonal is None:
         diagonal = not (rotate and d > 1) and d >= DIAGONAL_FROM_D
     if not diagonal:  # a dense A (and its rotation) is 3 d x d arrays: refuse it before allocating
-        from boundlab.simulate.engine import available_memory
+        from boundlab.simulate.files import available_memory
         need, avail = 3 * 8 * d * d + 8 * N * d * 4, available_memory()
         if avail is not None and need > avail:
             raise BoundlabError(f"problem.d = {d}: a dense Hessian needs about {need / 2**30:.3g} GiB but "

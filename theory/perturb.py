@@ -26,10 +26,13 @@ import sympy as sp
 from boundlab.theory import core
 from boundlab.theory import symbols as sy
 
-# The intermediate symbols and the definition each stands for (V_prev is V_k one step earlier).
-MACRO_OWNERS = {"V": "V_k", "V_prev": "V_k", "Phi": "Phi", "Phi_Rd": "Phi_Rd", "Phi_Rd_alpha": "Phi_Rd_alpha", "gamma_max": "gamma_max",
-                "gamma_up": "gamma_up", "gamma_down": "gamma_down", "gamma_upsilon": "gamma_upsilon",
-                "L_tilde": "L_tilde"}
+def macro_owners() -> dict[str, str]:
+    """Intermediate symbol -> the registered definition it stands for (``Result.defines``); V_prev is V_k one
+    step earlier."""
+    out = {r.defines: r.name for r in core.all_results() if r.defines}
+    if "V" in out:
+        out["V_prev"] = out["V"]
+    return out
 
 
 @dataclass(frozen=True)
@@ -124,12 +127,13 @@ def targets(owner: str) -> list[Target]:
 def owners_of(result: str) -> list[str]:
     """The result and every definition its statement uses through an intermediate symbol."""
     out, todo = [result], [result]
+    owners = macro_owners()
     while todo:
         st = core.get(todo.pop()).statement
         if st is None or isinstance(st, bool):
             continue
         for s in sorted(st.free_symbols, key=lambda x: x.name):
-            owner = MACRO_OWNERS.get(s.name)
+            owner = owners.get(s.name)
             if owner and owner not in out:
                 out.append(owner)
                 todo.append(owner)

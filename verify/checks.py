@@ -223,13 +223,9 @@ def _rk(problem: dict, name: str = "mcm", up: str = RK_UP, down: str = RK_DOWN, 
     return Setting(problem, name, {"up": up, "down": down, **extra})
 
 
-def artemis_bernoulli_down(x: float) -> dict:
-    """Artemis with a Bernoulli downlink of omega_dwn = x - 1 (x = 1 + omega_dwn), identity uplink."""
-    return {"up": "identity", "down": f"bernoulli:p={1.0 / x!r}"}
-
-
-def mcm_bernoulli_down(x: float) -> dict:
-    """MCM with a Bernoulli downlink of omega_dwn = x - 1, identity uplink, the default alpha_dwn."""
+def bernoulli_down(x: float) -> dict:
+    """An identity uplink and a Bernoulli downlink of omega_dwn = x - 1 (x = 1 + omega_dwn); MCM keeps its
+    default alpha_dwn."""
     return {"up": "identity", "down": f"bernoulli:p={1.0 / x!r}"}
 
 
@@ -391,8 +387,8 @@ def limit_variance_orders(runs: int) -> list:
 
     common = dict(xs=LIMIT_XS, problem=LIMIT, gamma=3.5e-4, runs=runs, iterations=3000)
     return [OrderCheck("Artemis limit variance ~ (1 + omega_dwn)", "limit_variance_artemis_dore", 1.0, "artemis",
-                       artemis_bernoulli_down, note="Bernoulli downlink, identity uplink", **common),
-            OrderCheck("MCM limit variance flat in omega_dwn", "limit_variance_mcm", 0.0, "mcm", mcm_bernoulli_down,
+                       bernoulli_down, note="Bernoulli downlink, identity uplink", **common),
+            OrderCheck("MCM limit variance flat in omega_dwn", "limit_variance_mcm", 0.0, "mcm", bernoulli_down,
                        note="Bernoulli downlink, identity uplink, alpha_dwn = 1/(8 omega_dwn)", **common)]
 
 

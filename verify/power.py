@@ -16,6 +16,7 @@ Only checks that hold at scale 1 count (negative controls are left out).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,7 +116,7 @@ def _failing(t: Target, scale: float, users, level: float) -> list[str] | None:
 def _slack(t: Target, users, level: float, fails: dict[float, list[str]]) -> float | None:
     """The scale closest to 1 (in ratio) at which some check fails, or None."""
     candidates = sorted({2.0 ** e for e in SLACK_EXPONENTS} | {2.0 ** -e for e in SLACK_EXPONENTS} | {0.25},
-                        key=lambda s: abs(__import__("math").log2(s)))
+                        key=lambda s: abs(math.log2(s)))
     for s in candidates:
         hit = fails[s] if s in fails else _failing(t, s, users, level)
         if hit:

@@ -89,8 +89,8 @@ def render(report: Report, fmt: str = "table") -> str:
         summary += (f"\nNegative controls: {len(controls) - len(missed)} of {len(controls)} fail as they must"
                     + (f"; DID NOT FAIL: {', '.join(r.check for r in missed)}" if missed else ""))
     if report.skipped:
-        summary += (f"\nNo exact counterpart ({len(report.skipped)} checks: operators that are not masks, or settings "
-                    "the exact recursion does not cover): " + ", ".join(r.check for r in report.skipped))
+        summary += (f"\nNo exact counterpart ({len(report.skipped)} checks: operators that are not masks, settings "
+                    "the exact recursion does not cover, or records it fixes by construction): " + ", ".join(r.check for r in report.skipped))
     if report.hypothesis_errors:
         summary += ("\nSuite errors (asserted checks outside their result's hypotheses): "
                     + ", ".join(r.check for r in report.hypothesis_errors))

@@ -241,7 +241,12 @@ def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcom
     for attr, v in c.setting.unsafe:  # negative controls only: e.g. a biased downlink inside MCM
         setattr(algorithm, attr, v)
     if exact:
+        from boundlab.simulate.exact import BY_CONSTRUCTION, NotLinear
         from boundlab.simulate.exact import exact as exact_moments
+        fixed = BY_CONSTRUCTION & needed_symbols(c.result)
+        if fixed:
+            raise NotLinear(f"{', '.join(sorted(fixed))} is fixed by the exact recursion's assumptions (unbiased masks), "
+                            "not propagated: a check of it on exact values could not fail")
 
         def exact_simulate(problem, algorithm, *, n_iter, gamma, checkpoints_spec, schedule="constant",
                            average_weights=None, **_):

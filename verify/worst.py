@@ -290,6 +290,7 @@ def empirical_constants(result: str, explored: list[Evaluation]) -> list[tuple[s
                 from boundlab.theory.core import numeric
                 cur = get(result)
                 lhs, rhs = numeric(cur.lhs, values), numeric(cur.rhs, values)
+                # relative 1e-9: the exact propagation's rounding (boundlab.verify.suite.EXACT_PROPAGATION_TOL)
                 if r.statement.rel_op == "==":
                     return bool(np.any(np.abs(lhs - rhs) > 1e-9 * np.maximum(np.abs(rhs), 1e-300)))
                 return bool(np.any(lhs > rhs * (1 + 1e-9) + 1e-300))
