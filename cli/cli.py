@@ -67,7 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = [DEFAULT_COMMAND, *argv]
     parser = build_parser(argv[0] if argv[0] in COMMANDS else None)  # import only the command that runs
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse gives a '*' positional its (empty) value at the first positional it meets, so key=value items
+    # written after an option ('boundlab theory thm5 --latex L=1') are left over: a module that declares
+    # TRAILING_POSITIONALS takes them, in order; anything else left over is an error as usual.
+    trailing = getattr(getattr(args, "_module", None), "TRAILING_POSITIONALS", None)
+    if extra and trailing and not any(e.startswith("-") for e in extra):
+        setattr(args, trailing, [*getattr(args, trailing), *extra])
+    elif extra:
+        parser.parse_args(argv)   # the usual one-line error naming the unrecognised arguments
     where = f"boundlab {args.command}"
     try:
         return int(args._module.run(args) or 0)

@@ -29,6 +29,7 @@ Double-Squeeze is :func:`downlink_error_feedback`.
 """
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -267,21 +268,41 @@ class Algorithm:
             raise BoundlabError(f"algorithm.alpha_up: '{self.name}' has no uplink memory "
                                 f"(uplink '{self.uplink}')")
 
+    def step_bound_name(self) -> str | None:
+        """The ``boundlab.theory`` result giving this instance's largest step (``step_bound`` unless a
+        parameter set by hand changes which result applies, e.g. MCM's ``alpha_dwn``)."""
+        return self.step_bound
+
+    def constants(self) -> dict[str, float]:
+        """The algorithm's constants, named as the theory's symbols (after :meth:`setup`): the omegas
+        (0 for a link that is not compressed; absent for a biased operator, which has none) and the
+        memory rates. Subclasses add their own (MCM: ``alpha_dwn`` and ``C``); see
+        :mod:`boundlab.simulate.constants`."""
+        out: dict[str, float] = {}
+        omega_up = 0.0 if self.uplink == "none" else self.omega_up
+        omega_dwn = self.omega_dwn if self.has_down else 0.0
+        for name, v in (("omega_up", omega_up), ("omega_dwn", omega_dwn)):
+            if v is not None:
+                out[name] = float(v)
+        if self.uplink == "memory":
+            out["alpha_up"] = self.alpha_up
+        return out
+
     def gamma_bound(self, problem: Problem) -> float | None:
-        """The theory's largest step size for this algorithm on ``problem`` (None if none applies)."""
-        if self.step_bound is None:
+        """The theory's largest step size for this algorithm on ``problem`` (None if none applies:
+        no step-bound result, a constant it needs is undefined, or it is not a positive number)."""
+        name = self.step_bound_name()
+        if name is None:
             return None
+        from boundlab.simulate.constants import problem_values
         from boundlab.theory import get
-        kw: dict = {"L": problem.L, "N": problem.N}
-        omega_up = self.omega_up if self.uplink != "none" else 0.0
-        if omega_up is None:
+        result = get(name)
+        known = {**problem_values(problem), **self.constants()}
+        needed = result.inputs()
+        if any(n not in known for n in needed):
             return None
-        kw["omega_up"] = omega_up
-        if self.step_bound != "gamma_up":
-            if self.omega_dwn is None:
-                return None
-            kw["omega_dwn"] = self.omega_dwn if self.has_down else 0.0
-        return float(get(self.step_bound).evaluate(**kw).value)
+        value = float(result.evaluate(**{n: known[n] for n in needed}).value)
+        return value if math.isfinite(value) and value > 0 else None
 
     def describe(self) -> dict:
         """Resolved parameters, for the metadata."""
@@ -289,7 +310,7 @@ class Algorithm:
                "up": self.up.spec if self.uplink != "none" else None,
                "down": self.down.spec if self.has_down else None,
                "omega_up": self.omega_up if self.uplink != "none" else 0.0,
-               "omega_dwn": self.omega_dwn if self.has_down else 0.0, "step_bound": self.step_bound}
+               "omega_dwn": self.omega_dwn if self.has_down else 0.0, "step_bound": self.step_bound_name()}
         if self.uplink == "memory":
             out["alpha_up"] = self.alpha_up
         return out
@@ -544,6 +565,8 @@ class MCM(Algorithm):
     uplink = "plain"
     #: H_0 (None: w_0); the model-compression first attempt sets it to 0
     _H0_zero: ClassVar[bool] = False
+    #: alpha_dwn fixed by the class (the first attempts): their step is gamma_max by convention
+    _alpha_by_class: ClassVar[bool] = False
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0, uplink: str = "plain",
                  alpha_up: float | None = None, alpha_dwn: float | None = None, memory_offset: float = 0.0) -> None:
@@ -565,6 +588,19 @@ class MCM(Algorithm):
             raise BoundlabError(f"algorithm.alpha_dwn must be in [0, 1], got {given!r}")
         else:
             self.alpha_dwn = float(given)
+
+    def step_bound_name(self):
+        """``gamma_max`` at the default alpha_dwn; ``gamma_max_alpha`` (Theorem 5's derivation at that alpha)
+        when alpha_dwn is set by hand."""
+        if self._alpha_dwn_given is not None and not self._alpha_by_class:
+            return "gamma_max_alpha"
+        return self.step_bound
+
+    def constants(self):
+        out = {**super().constants(), "C": float(getattr(self, "G", 1))}   # C: the number of downlink memories
+        if self.alpha_dwn:   # (model compression's alpha_dwn = 0 is outside the symbol's range)
+            out["alpha_dwn"] = self.alpha_dwn
+        return out
 
     def describe(self):
         out = {**super().describe(), "alpha_dwn": self.alpha_dwn}
@@ -608,6 +644,7 @@ class ModelCompression(MCM):
     with :math:`\alpha_{\rm dwn}=0` and :math:`H\equiv0` (:math:`\Upsilon_k=\|w_k\|^2`)."""
 
     _H0_zero = True
+    _alpha_by_class = True
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0) -> None:
         super().__init__(up=up, down=down, p=p, alpha_dwn=0.0)
@@ -617,6 +654,8 @@ class ModelCompression(MCM):
 class ModelDifferenceCompression(MCM):
     r"""First attempt "model-difference compression": MCM with :math:`\alpha_{\rm dwn}=1`
     (:math:`H_k=\widehat w_k`). The slide's stray :math:`-\gamma` is [S?]; this is the consistent form."""
+
+    _alpha_by_class = True
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0) -> None:
         super().__init__(up=up, down=down, p=p, alpha_dwn=1.0)

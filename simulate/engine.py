@@ -192,20 +192,29 @@ def step_sizes(gamma: float, schedule: "str | Callable[[int], float]", n_iter: i
     return out
 
 
+_NO_BOUND = object()
+
+
 def resolve_gamma(algorithm: Algorithm, problem: Problem, gamma: "float | str | None",
-                  allow_large_step: bool) -> tuple[float, float | None]:
-    """(gamma, bound): the default is the theory's bound; a larger gamma needs ``allow_large_step``."""
-    bound = algorithm.gamma_bound(problem)
+                  allow_large_step: bool, bound: "float | None | object" = _NO_BOUND) -> tuple[float, float | None]:
+    """(gamma, bound): the default is the theory's bound; a larger gamma needs ``allow_large_step``.
+    ``bound``: the algorithm's step bound when already resolved (:class:`~boundlab.simulate.constants.Constants`)."""
+    if bound is _NO_BOUND:
+        bound = algorithm.gamma_bound(problem)
     if gamma is None or gamma == "theory":
         if bound is None:
-            raise BoundlabError(f"gamma: no theoretical step size for '{algorithm.name}' with these operators "
-                                "(a biased operator has no omega); give gamma explicitly")
+            which = algorithm.step_bound_name()
+            why = ("it has no step-size result" if which is None else
+                   f"{which} is undefined or not > 0 at these constants (a biased operator has no omega; "
+                   "alpha_dwn = 0 has no memory)")
+            raise BoundlabError(f"gamma: no theoretical step size for '{algorithm.name}': {why}; give gamma "
+                                "explicitly")
         return bound, bound
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma <= 0:
         raise BoundlabError(f"gamma must be a finite number > 0 or 'theory', got {gamma!r}")
     if bound is not None and gamma > bound * (1 + 1e-12) and not allow_large_step:
         raise BoundlabError(f"gamma = {gamma:.6g} is above the theory's bound {bound:.6g} for '{algorithm.name}' "
-                            f"({algorithm.step_bound}); set allow_large_step = true (--allow-large-step) to run it")
+                            f"({algorithm.step_bound_name()}); set allow_large_step = true (--allow-large-step) to run it")
     return float(gamma), bound
 
 
@@ -232,8 +241,9 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     for name, v, low in (("runs", n_runs, 1), ("iterations", n_iter, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
             raise BoundlabError(f"{name} must be an integer >= {low}, got {v!r}")
-    algorithm.setup(problem)
-    gamma0, bound = resolve_gamma(algorithm, problem, gamma, allow_large_step)
+    from boundlab.simulate.constants import resolve_constants
+    consts = resolve_constants(problem, algorithm)     # sets the algorithm up for the problem
+    gamma0, bound = resolve_gamma(algorithm, problem, gamma, allow_large_step, consts.gamma_bound)
     gammas = step_sizes(gamma0, schedule, n_iter)
     ks = checkpoints(checkpoints_spec, n_iter)
     weights = None
@@ -254,7 +264,9 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     meta = {"seed": int(seed), "runs": int(n_runs), "iterations": int(n_iter), "gamma": gamma0,
             "gamma_bound": bound, "schedule": schedule if isinstance(schedule, str) else "callable",
             "allow_large_step": bool(allow_large_step), "block_size": BLOCK_SIZE,
-            "problem": problem.constants(), "algorithm": algorithm.describe()}
+            "problem": problem.constants(), "algorithm": algorithm.describe(),
+            # every constant a bound needs, named as the theory's symbols (boundlab.simulate.constants)
+            "constants": {**consts.to_dict(), "values": {**consts.values, "gamma": gamma0}}}
     stops = [min(r0 + per_batch, n_runs) for r0 in starts]
     processes = min(processes, len(starts))
     meta["processes"] = processes

@@ -53,8 +53,23 @@ COVERED = {
     "complexity_convex_diana", "complexity_convex_artemis_dore",
     "omega_identity", "omega_qsgd", "omega_randk", "omega_bernoulli", "topk_contraction",
     "uplink_second_moment", "memory_step", "distance_identity", "one_over_C", "mcm_unbiased_local",
-    "Phi_Rd_alpha", "thm9_alpha", "thm7_averaged_derived",
+    "Phi_Rd_alpha", "thm9_alpha", "thm7_averaged_derived", "gamma_upsilon_alpha", "gamma_max_alpha",
 }
+
+
+def test_gamma_upsilon_and_gamma_max_at_a_hand_set_alpha():
+    # omega_up = 0: gamma^Upsilon(alpha) = sqrt(alpha / (omega_dwn / alpha)) / (4 L) = alpha / (4 L sqrt(omega_dwn))
+    # L = 1, omega_dwn = 4, alpha = 1/4: (1/4) / (4 * 2) = 1/32
+    assert value("gamma_upsilon_alpha", L=1, omega_dwn=4, omega_up=0, N=1, alpha_dwn=0.25) == pytest.approx(1 / 32,
+                                                                                                          rel=REL)
+    # alpha = 1/16: gamma^Upsilon = 1/128 binds below gamma_up = 1/2 and gamma_down = 1/(8*4) = 1/32
+    assert value("gamma_max_alpha", L=1, omega_dwn=4, omega_up=0, N=1, alpha_dwn=1 / 16) == pytest.approx(1 / 128,
+                                                                                                         rel=REL)
+    # at the default alpha = 1/(8 omega_dwn) both are the printed ones (omega_up = 40, N = 20, omega_dwn = 2)
+    point = dict(L=1, omega_up=40, omega_dwn=2, N=20)
+    assert value("gamma_upsilon_alpha", **point, alpha_dwn=1 / 16) == pytest.approx(value("gamma_upsilon", **point),
+                                                                                   rel=REL)
+    assert value("gamma_max_alpha", **point, alpha_dwn=1 / 16) == pytest.approx(value("gamma_max", **point), rel=REL)
 
 
 def test_every_registered_result_is_covered():
@@ -648,7 +663,7 @@ def test_status_tags_match_THEORY_md():
     # THEORY.md section 7: the exact identities, the '/alpha_dwn' reading and Theorem 7's re-derived corollary.
     assert by_tag[Status.D] == {"thm6_tuned", "mcm_local_gap", "uplink_second_moment", "memory_step",
                                 "distance_identity", "one_over_C", "Phi_Rd_alpha", "thm9_alpha",
-                                "thm7_averaged_derived"}
+                                "thm7_averaged_derived", "gamma_upsilon_alpha", "gamma_max_alpha"}
     assert get("gamma_max_artemis_dore").status is Status.S
     assert not any(get(n).status.exact for n in by_tag[Status.O] | by_tag[Status.S_DOUBT])
 

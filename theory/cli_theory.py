@@ -4,6 +4,7 @@
   boundlab theory thm5 L=1 omega_up=4 omega_dwn=4 N=20 gamma=0.003 alpha_dwn=0.03125 sigma=1 b=1 \\
       upsilon_prev=0.1 grad2_hat_prev=1
   boundlab theory gamma_max L=1 omega_up=4 omega_dwn=1,2,4,8 N=20      (a comma list is evaluated pointwise)
+  boundlab theory thm7 --from-run out.csv upsilon_prev=0 ...   (the run's constants: L, omegas, gamma...)
   boundlab theory --list
 
 Prints the statement, the value (for a bound: its right-hand side), whether the relation holds
@@ -23,10 +24,17 @@ if TYPE_CHECKING:
     from boundlab.theory.core import Evaluation, Result
 
 
+#: key=value items may also come after the options (boundlab.cli takes the leftovers into this argument)
+TRAILING_POSITIONALS = "constants"
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="result name (see --list)")
     parser.add_argument("constants", nargs="*", metavar="key=value",
                         help="constants, e.g. L=1 N=20; a comma list (omega_dwn=1,2,4) evaluates pointwise")
+    parser.add_argument("--from-run", metavar="FILE",
+                        help="take the constants (L, mu, sigma, N, b, omegas, alpha_dwn, gamma...) from the output of "
+                             "'boundlab simulate --out FILE' (its FILE.meta.json); key=value items override them")
     parser.add_argument("--list", action="store_true", help="list every encoded result with its tag")
     parser.add_argument("--latex", action="store_true", help="also print the statement in LaTeX")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -46,6 +54,26 @@ def parse_constants(items: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
+def run_constants(path: str, result: "Result") -> dict[str, np.ndarray]:
+    """The constants of a ``boundlab simulate`` output that ``result`` uses (from its metadata file)."""
+    from pathlib import Path
+
+    from boundlab.simulate.constants import Constants
+    from boundlab.verify.checks import needed_symbols
+    meta_path = Path(path if path.endswith(".meta.json") else path + ".meta.json")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        consts = Constants.from_dict(meta.get("result", meta)["constants"])
+    except FileNotFoundError:
+        raise BoundlabError(f"--from-run: {meta_path} not found (the metadata 'boundlab simulate --out {path}' "
+                            "writes)") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise BoundlabError(f"--from-run: {meta_path} is not the metadata of a boundlab simulate run "
+                            f"({type(err).__name__}: {err})") from None
+    needed = needed_symbols(result.name)
+    return {n: np.asarray(v, dtype=float) for n, v in consts.theory_values().items() if n in needed}
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list:
         print(listing(args.format))
@@ -56,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from boundlab.theory.core import get
     result = get(args.name)
     values = parse_constants(args.constants)
+    if args.from_run:
+        values = {**run_constants(args.from_run, result), **values}
     evaluation = result.evaluate(**values)
     print(as_json(evaluation, values) if args.format == "json" else as_text(evaluation, values, args.latex))
     return 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sympy as sp
 
 from boundlab.theory.core import Source, Status, define_macro, encode
-from boundlab.theory.symbols import (C, K, L, L_tilde, N, V, V_0, V_prev, Phi, Phi_Rd, dist2, dist2_0, dist2_prev,
-                                     gamma, gamma_down, gamma_max, gamma_up, gamma_upsilon, omega_dwn, omega_up,
-                                     upsilon, upsilon_prev)
+from boundlab.theory.symbols import (C, K, L, L_tilde, N, V, V_0, V_prev, Phi, Phi_Rd, alpha_dwn, dist2, dist2_0,
+                                     dist2_prev, gamma, gamma_down, gamma_max, gamma_max_alpha, gamma_up,
+                                     gamma_upsilon, gamma_upsilon_alpha, omega_dwn, omega_up, upsilon, upsilon_prev)
 
 MCM_CONVEX = Source("Convergence of MCM - Convex", 506)
 STEP_SIZES = Source("Comparison to previous results: Limit learning rate", 562)
@@ -74,6 +74,31 @@ def gamma_upsilon_def():
 def gamma_max_def():
     r"""\gamma_{\max} = \min\big(\gamma_{\max}^{\rm up}, \gamma_{\max}^{\rm down}, \gamma_{\max}^{\Upsilon}\big)"""
     return sp.Min(gamma_up, gamma_down, gamma_upsilon)
+
+
+@encode("gamma_upsilon_alpha", "Memory step-size constraint at any alpha_dwn", "definition", Status.D,
+        Source("Comparison to previous results: Limit learning rate", 562,
+               "re-derived from Theorem 5 with alpha_dwn kept free (boundlab.theory.derivations)"),
+        macro=gamma_upsilon_alpha, algorithms=("MCM", "Rand-MCM", "Rand-MCM-G"),
+        notes="The Lyapunov step of the derivation with a free memory rate: the Upsilon terms telescope with "
+              "c = 4 gamma L omega_dwn / alpha_dwn, and the gradient terms cancel iff 8 gamma^2 L^2 omega_dwn "
+              "(1/alpha_dwn + omega_up/N)/alpha_dwn <= 1/2. At alpha_dwn = 1/(8 omega_dwn) it is gamma_max^Upsilon. "
+              "The step that 'boundlab simulate --gamma theory' uses when alpha_dwn is set by hand.")
+def gamma_upsilon_alpha_def():
+    r"""\gamma_{\max}^{\Upsilon}(\alpha_{\rm dwn}) = \frac1{4L}\sqrt{\frac{\alpha_{\rm dwn}}
+    {\omega_{\rm dwn}\,(1/\alpha_{\rm dwn} + \omega_{\rm up}/N)}}"""
+    return sp.sqrt(alpha_dwn / (omega_dwn * (1 / alpha_dwn + omega_up / N))) / (4 * L)
+
+
+@encode("gamma_max_alpha", "Largest step size of MCM at any alpha_dwn", "definition", Status.D, STEP_SIZES,
+        macro=gamma_max_alpha, algorithms=("MCM", "Rand-MCM", "Rand-MCM-G"),
+        notes="gamma_max with gamma_max^Upsilon re-derived at the given alpha_dwn; equal to gamma_max at "
+              "alpha_dwn = 1/(8 omega_dwn). gamma_max^down is Theorem 5's own step condition, which does not "
+              "depend on alpha_dwn.")
+def gamma_max_alpha_def():
+    r"""\gamma_{\max}(\alpha_{\rm dwn}) = \min\big(\gamma_{\max}^{\rm up}, \gamma_{\max}^{\rm down},
+    \gamma_{\max}^{\Upsilon}(\alpha_{\rm dwn})\big)"""
+    return sp.Min(gamma_up, gamma_down, gamma_upsilon_alpha)
 
 
 @encode("L_tilde", "Effective smoothness L-tilde", "definition", Status.S,

@@ -50,7 +50,10 @@ class Rederived:
 
     @property
     def matches(self) -> bool:
-        return sp.simplify(self.derived - self.encoded) == 0
+        if sp.simplify(self.derived - self.encoded) == 0:
+            return True
+        # square roots of rational functions: compare the squares (both sides are positive step sizes)
+        return sp.simplify(sp.radsimp(self.derived**2 - self.encoded**2)) == 0
 
 
 def rederive_thm3() -> Rederived:
@@ -80,6 +83,8 @@ def rederive_mcm_constants(alpha: sp.Expr = 1 / (8 * omega_dwn)) -> list[Rederiv
         Rederived("V_k's constant (coefficient of E Upsilon_k)", sp.simplify(c_min.subs(at)), v_const),
         Rederived("gamma_max^Upsilon", sp.simplify(roots[0].subs(at)), expand(get("gamma_upsilon").rhs)),
         Rederived("Phi(gamma)", sp.factor(sp.simplify(noise.subs(at))), expand(get("Phi").rhs)),
+        # the same root with alpha_dwn left free: the step 'gamma = theory' uses when alpha_dwn is set by hand
+        Rederived("gamma_max^Upsilon(alpha_dwn)", roots[0], expand(get("gamma_upsilon_alpha").rhs)),
     ]
 
 

@@ -147,6 +147,10 @@ _INFOS: list[SymbolInfo] = [
     SymbolInfo("gamma_max", r"\gamma_{\max}", "largest step size of MCM's theory", (2, -1), "macro"),
     SymbolInfo("gamma_up", r"\gamma_{\max}^{\rm up}", "uplink step-size constraint", (2, -1), "macro"),
     SymbolInfo("gamma_down", r"\gamma_{\max}^{\rm down}", "downlink step-size constraint", (2, -1), "macro"),
+    SymbolInfo("gamma_upsilon_alpha", r"\gamma_{\max}^{\Upsilon}(\alpha_{\rm dwn})",
+               "memory step-size constraint at any alpha_dwn (derived)", (2, -1), "macro"),
+    SymbolInfo("gamma_max_alpha", r"\gamma_{\max}(\alpha_{\rm dwn})",
+               "largest step size of MCM's theory at any alpha_dwn (derived)", (2, -1), "macro"),
     SymbolInfo("gamma_upsilon", r"\gamma_{\max}^{\Upsilon}", "memory (Upsilon) step-size constraint", (2, -1),
                "macro"),
     SymbolInfo("L_tilde", r"\widetilde L", "effective smoothness, gamma_max = 1 / (2 L_tilde)", (-2, 1), "macro",
@@ -193,6 +197,7 @@ V, V_prev, V_0 = S("V"), S("V_prev"), S("V_0")
 Phi, Phi_Rd, Phi_Rd_alpha = S("Phi"), S("Phi_Rd"), S("Phi_Rd_alpha")
 gamma_max, gamma_up, gamma_down, gamma_upsilon, L_tilde = (
     S("gamma_max"), S("gamma_up"), S("gamma_down"), S("gamma_upsilon"), S("L_tilde"))
+gamma_upsilon_alpha, gamma_max_alpha = S("gamma_upsilon_alpha"), S("gamma_max_alpha")
 
 
 def validate(values: dict[str, object]) -> dict[str, np.ndarray]:

@@ -23,8 +23,9 @@ ghat2, zeta2, ...     the records of the same name at k (THEORY.md 7:
                       ``memory_residual2``, ``local_bias``)
 ====================  =================================================
 
-Constants come from the problem and the algorithm as built (exact L, mu, sigma^2, N, b, the
-operators' omegas, the resolved gamma and alpha_dwn).
+Constants come from the problem and the algorithm as built, through the one object that resolves them
+(:mod:`boundlab.simulate.constants`: exact L, mu, sigma, N, b, the operators' omegas, alpha_dwn, C and
+the resolved gamma).
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class Setting:
                 + (", w0 = w_*" if p.get("w0") == 0 else "")
                 + (", isotropic A = L I" if p["mu"] == p["L"] else ""))
         step = ("gamma = theory's bound" if self.gamma == "theory" else
-                f"gamma = {self.gamma[7:]} x theory's bound" if isinstance(self.gamma, str) else f"gamma = {self.gamma}")
+                f"gamma = {self.gamma[7:]} x theory's bound" if isinstance(self.gamma, str) else f"gamma = {self.gamma:.4g}")
         if self.schedule:
             step = (f"{self.schedule}'s schedule and weighted average (steps above gamma_max allowed: the "
                     "schedule's own claim is under test)")
@@ -163,12 +164,9 @@ def bind(res, k: int, needed: set[str]) -> dict[str, np.ndarray | int]:
 
 
 def constants_of(problem, algorithm, gamma: float) -> dict[str, float]:
-    out = {"L": problem.L, "mu": problem.mu, "sigma": math.sqrt(problem.sigma2), "b": problem.b, "N": problem.N,
-           "gamma": gamma, "omega_up": algorithm.omega_up or 0.0,
-           "omega_dwn": algorithm.omega_dwn if getattr(algorithm, "has_down", True) else 0.0}
-    if getattr(algorithm, "alpha_dwn", None):  # (model compression's alpha_dwn = 0 is outside the symbol's range)
-        out["alpha_dwn"] = algorithm.alpha_dwn
-    return out
+    """The theory constants of a run (:func:`boundlab.simulate.constants.resolve_constants`), with ``gamma``."""
+    from boundlab.simulate.constants import resolve_constants
+    return resolve_constants(problem, algorithm, gamma).theory_values()
 
 
 def needed_symbols(result_name: str) -> set[str]:
@@ -235,13 +233,17 @@ def alpha_sweep(factors: tuple[float, ...], runs: int) -> list[Check]:
     alpha_dwn = factor / (1 + omega_dwn), rand-k downlink omega_dwn = 4, small step (gamma_max / 4).
     THEORY.md 7.2: it holds for every alpha <= 1/(1 + omega) (asserted, the 1/(4 omega) reading waived), and
     fails for alpha > 3/(2(1 + omega)) at small gamma (exact limit ratio 1.25 at 2/(1 + omega): a finding)."""
+    # the step stays at a quarter of gamma_max at the *default* alpha_dwn for every factor (gamma = "theory" would
+    # follow the hand-set alpha, gamma_max_alpha, and change the step with it): only alpha varies along the sweep
+    gamma = 0.25 * float(get("gamma_max").evaluate(L=CONVEX["L"], N=CONVEX["N"], omega_up=1.0,   # rand-k k=5: 1
+                                                   omega_dwn=OMEGA_DOWN).value)
     out = []
     for f in factors:
         alpha = f / (1 + OMEGA_DOWN)
         beyond = f > 1
         out.append(Check(f"thm5 MCM Upsilon_0=1 alpha={f:g}/(1+omega)", "thm5", "upper",
                          Setting(CONVEX, "mcm", {"up": RK_UP, "down": RK_DOWN, "alpha_dwn": alpha,
-                                                 "memory_offset": 1.0}, gamma="theory*0.25"),
+                                                 "memory_offset": 1.0}, gamma=gamma),
                          runs, 5, (1, 2, 5), doubt=beyond,
                          waive=() if beyond else ("alpha_dwn <= 1/(4 omega_dwn)",),
                          note=("beyond 1/(1 + omega): THEORY.md 7.2 predicts a violation above 1.5/(1 + omega)"

@@ -18,6 +18,7 @@ DERIVATIONS = {
     "V_k's constant from Theorem 5": (("thm5", "V_k"), 1),
     "gamma_max^Upsilon from Theorem 5": (("thm5", "gamma_upsilon"), 2),
     "Phi from Theorem 5": (("thm5", "Phi"), 3),
+    "gamma_max^Upsilon(alpha_dwn) from Theorem 5": (("thm5", "gamma_upsilon_alpha"), 4),
 }
 
 
