@@ -76,7 +76,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g4.add_argument("--step-omega-up", type=float, default=20 ** 0.5,
                     help="omega_up of panel (b) (default sqrt(20): s-quantization s = 1, d = 20)")
     gp = parser.add_argument_group("problem of figure 1 and of figure 2's quadratic (keys of 'boundlab simulate')")
-    for key in C.KEYS:
+    for key in C.keys():
         if key.section == "problem":
             gp.add_argument(key.flag, *(["--" + key.dotted] if "_" in key.dotted else []), dest=key.dotted,
                             default=None, metavar="VALUE", help=key.help)
@@ -93,7 +93,7 @@ def selected(names: list[str]) -> list[str]:
 
 def problem_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The --problem.KEY flags that were given."""
-    return {k.dotted: getattr(args, k.dotted) for k in C.KEYS
+    return {k.dotted: getattr(args, k.dotted) for k in C.keys()
             if k.section == "problem" and getattr(args, k.dotted, None) is not None}
 
 

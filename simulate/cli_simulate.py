@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exact", action="store_true",
                         help="also the exact expectations of every record (boundlab.simulate.exact: quadratic problems, "
                              "mask operators), beside the Monte-Carlo means; with --out also FILE.exact.csv")
-    for key in C.KEYS:
+    for key in C.keys():
         flags = [key.flag]
         if "_" in key.dotted:
             flags.append("--" + key.dotted)
@@ -157,7 +157,7 @@ def compare(result, ex) -> str:
 def run(args: argparse.Namespace) -> int:
     """Resolve the config, simulate, write the output. Bad input raises BoundlabError (exit 2)."""
     file_values = C.load_toml(args.config) if args.config else {}
-    flags = {k.dotted: getattr(args, k.dotted, None) for k in C.KEYS}
+    flags = {k.dotted: getattr(args, k.dotted, None) for k in C.keys()}
     cfg = C.resolve(file_values, flags)
     out = cfg["out"]
     if out:

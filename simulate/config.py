@@ -1,6 +1,9 @@
 """The configuration of ``boundlab simulate``: one schema, read from TOML and from flags.
 
-Every key lives in :data:`KEYS` (section, name, kind, default, help). A TOML file has top-level
+Every key is a :class:`Key` (section, name, kind, default, help) of :func:`keys`: the top-level ones
+are listed here; the ``[problem]`` and ``[algorithm]`` keys are the keyword arguments of the registered
+problem builders and algorithms (plug-ins included), so a new algorithm's parameters work in TOML
+and as flags without editing this file. A TOML file has top-level
 keys and the tables ``[problem]`` and ``[algorithm]``; each key is also the flag
 ``--KEY`` (top level) or ``--SECTION.KEY`` (underscores may be written as hyphens), and a flag
 beats the file. Unknown keys are errors, with a suggestion.
@@ -21,10 +24,11 @@ from boundlab.simulate.registry import parse_value
 class Key:
     section: str | None          # None: top level
     name: str
-    kind: str                    # int, float, str, bool, number_or_str, int_or_str, float_list, checkpoints
+    kind: str                    # int, float, str, bool, number_or_str, float_list, checkpoints, value (any)
     default: Any
     help: str
-    problem_kinds: tuple[str, ...] = ()   # for [problem] keys: the kinds that accept it ("" = all)
+    #: problem keys: the problem kinds that take it; algorithm keys: the algorithms that take it (() = all)
+    owners: tuple[str, ...] = ()
 
     @property
     def dotted(self) -> str:
@@ -35,12 +39,12 @@ class Key:
         return "--" + self.dotted.replace("_", "-")
 
 
-Q, LS = ("quadratic",), ("least_squares",)
-KEYS: tuple[Key, ...] = (
+TOP_KEYS: tuple[Key, ...] = (
     Key(None, "seed", "int", 0, "seed of the runs (and of the problem unless problem.seed is given)"),
     Key(None, "runs", "int", 100, "number R of independent runs"),
     Key(None, "iterations", "int", 1000, "number K of iterations"),
-    Key(None, "gamma", "number_or_str", "theory", "step size, or 'theory' for the algorithm's gamma_max"),
+    Key(None, "gamma", "number_or_str", "theory", "step size, or 'theory' for the algorithm's step bound "
+        "(meta['constants']['step_bound'] names it)"),
     Key(None, "schedule", "str", "constant", "'constant' or 'inv_sqrt' (gamma_k = gamma / sqrt(k))"),
     Key(None, "allow_large_step", "bool", False, "allow gamma above the theory's bound"),
     Key(None, "checkpoints", "checkpoints", "all", "'all', every m iterations (an integer), 'log:M' or a list"),
@@ -49,40 +53,95 @@ KEYS: tuple[Key, ...] = (
         "(memory and speed only: results do not change)"),
     Key(None, "processes", "int", 1, "processes running batches in parallel (results do not change)"),
     Key(None, "out", "str", None, "output file, .csv or .parquet (metadata in FILE.meta.json)"),
-    Key("problem", "kind", "str", "quadratic", "'quadratic' or 'least_squares'"),
-    Key("problem", "N", "int", 20, "number of workers", ("",)),
-    Key("problem", "d", "int", 20, "dimension (least_squares: synthetic data only)", ("",)),
-    Key("problem", "b", "int", 1, "mini-batch size", ("",)),
-    Key("problem", "seed", "int", None, "seed of the problem instance (default: the top-level seed)", ("",)),
-    Key("problem", "w0", "number_or_str", None,
-        "initial point: a distance ||w0 - w*|| (random direction) or 'zero' "
-        "(default 1.0 for quadratic, 'zero' for least_squares)", ("",)),
-    Key("problem", "L", "float", 1.0, "largest eigenvalue of A", Q),
-    Key("problem", "mu", "float", 0.1, "smallest eigenvalue of A (0 allowed)", Q),
-    Key("problem", "spectrum", "str", "linear", "'linear' or 'geometric' spacing from L to mu", Q),
-    Key("problem", "eigenvalues", "float_list", None, "explicit spectrum (d numbers; overrides L, mu)", Q),
-    Key("problem", "rotate", "bool", True, "random eigenbasis (else A is diagonal)", Q),
-    Key("problem", "B2", "float", 0.0, "heterogeneity B^2 = max_i ||grad F_i(w*)||^2 (0: homogeneous)", Q),
-    Key("problem", "sigma", "float", 1.0, "noise: E||xi||^2 = sigma^2 / b", Q),
-    Key("problem", "noise", "str", "gaussian", "'gaussian' or 'sphere' (||xi|| = sigma/sqrt(b) surely)", Q),
-    Key("problem", "data", "str", "synthetic", "'synthetic', 'diabetes' (needs scikit-learn) or 'file:PATH'", LS),
-    Key("problem", "n_per_worker", "int", 200, "points per worker (synthetic data)", LS),
-    Key("problem", "split", "str", "iid", "'iid' or 'non-iid' (workers get label quantiles)", LS),
-    Key("problem", "label_noise", "float", 0.0, "std of the label noise (synthetic data)", LS),
-    Key("problem", "worker_offset", "bool", False, "label noise as one offset per worker (synthetic)", LS),
-    Key("problem", "sigma_radius", "float", 2.0, "sigma^2 is bounded on ||w - w*|| <= this x ||w0 - w*||", LS),
-    Key("algorithm", "name", "str", "mcm", "algorithm (see boundlab.simulate.ALGORITHMS)"),
-    Key("algorithm", "up", "str", None, "uplink compressor spec, e.g. 'qsgd:s=1', 'randk:k=5'"),
-    Key("algorithm", "down", "str", None, "downlink compressor spec"),
-    Key("algorithm", "p", "float", None, "participation probability in (0, 1]"),
-    Key("algorithm", "uplink", "str", None, "MCM family: 'plain' or 'memory'"),
-    Key("algorithm", "alpha_up", "float", None, "uplink memory rate (default 1/(2(1+omega_up)))"),
-    Key("algorithm", "alpha_dwn", "float", None, "downlink memory rate (default min(1/(8 omega_dwn), 1/(1+omega_dwn)))"),
-    Key("algorithm", "memory_offset", "float", None, "mcm: start with Upsilon_0 = memory_offset^2 (default 0)"),
-    Key("algorithm", "G", "int", None, "rand-mcm-g: number of groups"),
-    Key("algorithm", "reset_period", "int", None, "rand-mcm-reset: iterations between resets (default ceil(4 sqrt d))"),
+    Key("problem", "kind", "str", "quadratic", "problem builder (boundlab.simulate.problems.PROBLEMS: quadratic, "
+        "least_squares, or a plug-in's)"),
+    Key("algorithm", "name", "str", "mcm", "algorithm (boundlab.simulate.ALGORITHMS, or a plug-in's)"),
 )
-BY_DOTTED = {k.dotted: k for k in KEYS}
+
+# Help texts of the built-in problem and algorithm keys. Which keys exist, their kinds and which problem or
+# algorithm takes each come from the registries (a builder's or an algorithm's keyword arguments are its keys):
+# a plug-in's keys need no entry here.
+HELP: dict[str, str] = {
+    "problem.N": "number of workers", "problem.d": "dimension (least_squares: synthetic data only)",
+    "problem.b": "mini-batch size", "problem.seed": "seed of the problem instance (default: the top-level seed)",
+    "problem.w0": "initial point: a distance ||w0 - w*|| (random direction) or 'zero' "
+                  "(default 1.0 for quadratic, 'zero' for least_squares)",
+    "problem.L": "largest eigenvalue of A", "problem.mu": "smallest eigenvalue of A (0 allowed)",
+    "problem.spectrum": "'linear' or 'geometric' spacing from L to mu",
+    "problem.eigenvalues": "explicit spectrum (d numbers; overrides L, mu)",
+    "problem.rotate": "random eigenbasis (else A is diagonal)",
+    "problem.diagonal": "store an unrotated A as its diagonal (default: from d = 1000; same numbers)",
+    "problem.B2": "heterogeneity B^2 = max_i ||grad F_i(w*)||^2 (0: homogeneous)",
+    "problem.sigma": "noise: E||xi||^2 = sigma^2 / b", "problem.noise": "'gaussian' or 'sphere' (||xi|| = sigma/sqrt(b) surely)",
+    "problem.data": "'synthetic', 'diabetes' (needs scikit-learn) or 'file:PATH'",
+    "problem.n_per_worker": "points per worker (synthetic data)", "problem.split": "'iid' or 'non-iid' (workers get label quantiles)",
+    "problem.label_noise": "std of the label noise (synthetic data)",
+    "problem.worker_offset": "label noise as one offset per worker (synthetic)",
+    "problem.sigma_radius": "sigma^2 is bounded on ||w - w*|| <= this x ||w0 - w*||",
+    "algorithm.up": "uplink compressor spec, e.g. 'qsgd:s=1', 'randk:k=5'", "algorithm.down": "downlink compressor spec",
+    "algorithm.p": "participation probability in (0, 1]", "algorithm.uplink": "MCM family: 'plain' or 'memory'",
+    "algorithm.alpha_up": "uplink memory rate (default 1/(2(1+omega_up)))",
+    "algorithm.alpha_dwn": "downlink memory rate (default min(1/(8 omega_dwn), 1/(1+omega_dwn)); set by hand, "
+                           "gamma = 'theory' is gamma_max_alpha at it)",
+    "algorithm.memory_offset": "mcm: start with Upsilon_0 = memory_offset^2 (default 0)",
+    "algorithm.G": "rand-mcm-g: number of groups",
+    "algorithm.reset_period": "rand-mcm-reset: iterations between resets (default ceil(4 sqrt d))",
+}
+
+
+def _kind_of(annotation: Any) -> str:
+    """A config kind from a keyword argument's annotation (a string under postponed evaluation)."""
+    text = (annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation)))
+    parts = {p.strip() for p in text.replace("'", "").replace('"', "").split("|")} - {"None"}
+    if any(p.startswith("list") for p in parts):
+        return "float_list"
+    if parts == {"float", "str"}:
+        return "number_or_str"
+    if "Compressor" in parts or "str" in parts:
+        return "str"
+    if len(parts) == 1 and next(iter(parts)) in ("int", "float", "bool"):
+        return next(iter(parts))
+    return "value"
+
+
+def _parameters(factory) -> list[tuple[str, Any]]:
+    """(name, annotation) of a factory's keyword arguments (a class: those of its __init__)."""
+    import inspect
+    return [(n, p.annotation) for n, p in inspect.signature(factory).parameters.items()
+            if n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+_KEYS_CACHE: dict[tuple, tuple[Key, ...]] = {}
+
+
+def keys() -> tuple[Key, ...]:
+    """Every config key: the top-level ones, then every keyword argument of every registered problem builder and
+    algorithm (plug-ins included), with the builders or algorithms that take it."""
+    from boundlab.simulate.algorithms import ALGORITHMS
+    from boundlab.simulate.problems import PROBLEMS
+    stamp = (PROBLEMS.version, ALGORITHMS.version)
+    if stamp not in _KEYS_CACHE:
+        out = list(TOP_KEYS)
+        for section, reg in (("problem", PROBLEMS), ("algorithm", ALGORITHMS)):
+            found: dict[str, tuple[str, list[str]]] = {}
+            for owner in reg.names():
+                for name, ann in _parameters(reg.factory(owner)):
+                    kind, owners = found.setdefault(name, (_kind_of(ann), []))
+                    owners.append(owner)
+            for name, (kind, owners) in found.items():
+                every = len(owners) == len(reg.names())
+                out.append(Key(section, name, kind, None,
+                               HELP.get(f"{section}.{name}", f"keyword argument of {', '.join(owners)}"),
+                               () if every else tuple(owners)))
+        _KEYS_CACHE.clear()
+        _KEYS_CACHE[stamp] = tuple(out)
+    return _KEYS_CACHE[stamp]
+
+
+def by_dotted() -> dict[str, Key]:
+    return {k.dotted: k for k in keys()}
+
+
 SECTIONS = ("problem", "algorithm")
 
 
@@ -145,9 +204,10 @@ def flatten(doc: dict) -> dict[str, Any]:
                 flat[f"{k}.{kk}"] = vv
         else:
             flat[k] = v
+    known = by_dotted()
     for dotted in flat:
-        if dotted not in BY_DOTTED:
-            raise _unknown(dotted, list(BY_DOTTED))
+        if dotted not in known:
+            raise _unknown(dotted, list(known))
     return flat
 
 
@@ -175,81 +235,91 @@ def load_toml(path: str) -> dict[str, Any]:
     return flatten(read_toml(path))
 
 
+def _owner(cfg: dict[str, Any], section: str) -> str:
+    """The resolved problem kind or algorithm name of a config (its registered name)."""
+    from boundlab.simulate.algorithms import ALGORITHMS
+    from boundlab.simulate.problems import PROBLEMS
+    reg, dotted = (PROBLEMS, "problem.kind") if section == "problem" else (ALGORITHMS, "algorithm.name")
+    try:
+        return reg.resolve(cfg[dotted])
+    except BoundlabError as err:
+        raise BoundlabError(f"{dotted}: {err}") from None
+
+
+def _takes(key: Key, owner: str) -> bool:
+    return not key.owners or owner in key.owners
+
+
 def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[str, Any]:
     """Merge (flags beat the file), type-check, fill defaults. Returns {dotted key: value}."""
     merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
+    known = by_dotted()
     for dotted in merged:
-        if dotted not in BY_DOTTED:
-            raise _unknown(dotted, list(BY_DOTTED))
+        if dotted not in known:
+            raise _unknown(dotted, list(known))
     out: dict[str, Any] = {}
-    for key in KEYS:
+    for key in keys():
         out[key.dotted] = _convert(key, merged[key.dotted]) if key.dotted in merged else None
-    kind = out["problem.kind"] or "quadratic"
-    if kind not in ("quadratic", "least_squares"):
-        raise BoundlabError(f"problem.kind must be 'quadratic' or 'least_squares', got {kind!r}")
-    for key in KEYS:
-        if key.section == "problem" and key.problem_kinds and "" not in key.problem_kinds \
-                and kind not in key.problem_kinds and key.dotted in merged:
-            raise BoundlabError(f"{key.dotted} is not a key of problem.kind = '{kind}' "
-                                f"(it belongs to {', '.join(key.problem_kinds)})")
-    given = {d for d in merged}
-    for key in KEYS:
+    for key in TOP_KEYS:
         if out[key.dotted] is None and key.default is not None:
             out[key.dotted] = key.default
+    owners = {section: _owner(out, section) for section in SECTIONS}
+    for key in keys():
+        if key.section in SECTIONS and key.dotted in merged and not _takes(key, owners[key.section]):
+            what = "problem.kind =" if key.section == "problem" else "algorithm"
+            raise BoundlabError(f"{key.dotted} is not a key of {what} '{owners[key.section]}' "
+                                f"(it belongs to {', '.join(key.owners)})")
     if out["problem.seed"] is None:
         out["problem.seed"] = out["seed"]
-    if out["problem.w0"] is None:
-        out["problem.w0"] = 1.0 if kind == "quadratic" else "zero"
-    out["_given"] = sorted(given)
+    out["_given"] = sorted(merged)
     return out
 
 
 def problem_params(cfg: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(kind, keyword arguments of the problem builder)."""
-    kind = cfg["problem.kind"]
-    params: dict[str, Any] = {}
-    for key in KEYS:
-        if key.section != "problem" or key.name == "kind":
-            continue
-        if key.problem_kinds and "" not in key.problem_kinds and kind not in key.problem_kinds:
-            continue
-        params[key.name] = cfg[key.dotted]
+    """(kind, keyword arguments of the problem builder): the keys given, the problem's seed; the builder's own
+    defaults for the rest."""
+    kind = _owner(cfg, "problem")
+    params = {key.name: cfg[key.dotted] for key in keys()
+              if key.section == "problem" and key.name != "kind" and _takes(key, kind) and cfg.get(key.dotted) is not None}
     params["seed"] = cfg["seed"] if params.get("seed") is None else params["seed"]
-    if params.get("w0") is None:
-        params["w0"] = 1.0 if kind == "quadratic" else "zero"
-    if kind == "quadratic":
-        params["spectrum_kind"] = params.pop("spectrum")
     return kind, params
 
 
 def algorithm_params(cfg: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(name, parameters given) of the algorithm: only the keys that were set."""
-    params = {key.name: cfg[key.dotted] for key in KEYS
-              if key.section == "algorithm" and key.name != "name" and cfg[key.dotted] is not None}
-    return cfg["algorithm.name"], params
+    params = {key.name: cfg[key.dotted] for key in keys()
+              if key.section == "algorithm" and key.name != "name" and cfg.get(key.dotted) is not None}
+    return _owner(cfg, "algorithm"), params
 
 
 def public(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The resolved config as a nested dict (for the metadata), without internal keys."""
-    nested: dict[str, Any] = {}
-    kind = cfg.get("problem.kind")
-    for key in KEYS:
-        if key.problem_kinds and "" not in key.problem_kinds and kind not in key.problem_kinds:
-            continue
-        v = cfg.get(key.dotted)
-        if key.section is None:
-            nested[key.name] = v
-        else:
-            nested.setdefault(key.section, {})[key.name] = v
+    """The resolved config as a nested dict (for the metadata), without internal keys: the top-level keys, and the
+    problem's and algorithm's keys with their builders' defaults where not given."""
+    import inspect
+
+    from boundlab.simulate.algorithms import ALGORITHMS
+    from boundlab.simulate.problems import PROBLEMS
+    nested: dict[str, Any] = {k.name: cfg.get(k.dotted) for k in TOP_KEYS if k.section is None}
+    for section, reg in (("problem", PROBLEMS), ("algorithm", ALGORITHMS)):
+        owner = _owner(cfg, section)
+        first = "kind" if section == "problem" else "name"
+        defaults = {n: p.default for n, p in inspect.signature(reg.factory(owner)).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        part = {first: owner}
+        for key in keys():
+            if key.section == section and key.name != first and _takes(key, owner):
+                v = cfg.get(key.dotted)
+                part[key.name] = v if v is not None else defaults.get(key.name)
+        nested[section] = part
     return nested
 
 
 def build(cfg: dict[str, Any]):
     """(problem, algorithm) from a resolved config."""
     from boundlab.simulate.algorithms import make_algorithm
-    from boundlab.simulate.problems import least_squares, quadratic
+    from boundlab.simulate.problems import PROBLEMS
     kind, pparams = problem_params(cfg)
-    problem = quadratic(**pparams) if kind == "quadratic" else least_squares(**pparams)
+    problem = PROBLEMS.create(kind, pparams, "problem")
     name, aparams = algorithm_params(cfg)
     return problem, make_algorithm(name, aparams)
 

@@ -190,7 +190,7 @@ def _apply(x: np.ndarray, A: np.ndarray) -> np.ndarray:
     return x * A if A.ndim == 1 else x @ A
 
 
-def spectrum(d: int, L: float, mu: float, kind: str) -> np.ndarray:
+def eigen_spectrum(d: int, L: float, mu: float, kind: str) -> np.ndarray:
     """d eigenvalues from L down to mu, evenly ('linear') or geometrically ('geometric') spaced."""
     if d == 1:
         if mu != L:
@@ -207,7 +207,7 @@ def spectrum(d: int, L: float, mu: float, kind: str) -> np.ndarray:
 
 
 @pinned  # BLAS on one thread: the same instance on every machine (boundlab.simulate.blas)
-def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spectrum_kind: str = "linear",
+def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spectrum: str = "linear",
               eigenvalues: list[float] | None = None, rotate: bool = True, B2: float = 0.0, sigma: float = 1.0,
               noise: str = "gaussian", b: int = 1, w0: float | str = 1.0, seed: int = 0,
               diagonal: bool | None = None) -> QuadraticProblem:
@@ -240,7 +240,7 @@ def quadratic(*, N: int = 20, d: int = 20, L: float = 1.0, mu: float = 0.1, spec
         mu = _finite_nonneg(mu, "problem.mu")
         if not L > 0 or mu > L:
             raise BoundlabError(f"problem.L and problem.mu must satisfy 0 <= mu <= L and L > 0, got mu={mu}, L={L}")
-        eig = spectrum(d, L, mu, spectrum_kind)
+        eig = eigen_spectrum(d, L, mu, spectrum)
     if diagonal is None:
         diagonal = not (rotate and d > 1) and d >= DIAGONAL_FROM_D
     if not diagonal:  # a dense A (and its rotation) is 3 d x d arrays: refuse it before allocating
@@ -488,3 +488,14 @@ def least_squares(*, data: str = "synthetic", N: int = 20, n_per_worker: int = 2
     else:
         parts = _split(X.shape[0], N, y, split, gen)
     return LeastSquaresProblem(X, y, parts, b, w0, sigma_radius, gen, name=str(data))
+
+
+# -- registry ------------------------------------------------------------------------------------
+from boundlab.simulate.registry import Registry  # noqa: E402  (the builders above are what it registers)
+
+#: Problem builders by name. A builder's keyword arguments are its ``[problem]`` config keys and flags
+#: (``--problem.KEY``); a plug-in registers its own with ``@PROBLEMS.register("name")`` on a function
+#: returning a :class:`Problem`.
+PROBLEMS: Registry[Problem] = Registry("problem")
+PROBLEMS.register("quadratic")(quadratic)
+PROBLEMS.register("least_squares", aliases=("least-squares",))(least_squares)

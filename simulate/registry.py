@@ -52,6 +52,7 @@ class Registry(Generic[T]):
         self._entries: dict[str, Callable[..., T]] = {}
         self._aliases: dict[str, str] = {}
         self.examples: dict[str, tuple[str, ...]] = {}
+        self.version = 0   # bumped at every change, for what is derived from the entries (the config keys)
 
     def register(self, name: str, *, aliases: tuple[str, ...] = (), examples: tuple[str, ...] = ()
                  ) -> Callable[[Callable[..., T]], Callable[..., T]]:
@@ -64,6 +65,7 @@ class Registry(Generic[T]):
             for a in aliases:
                 self._aliases[a.lower()] = key
             self.examples[key] = tuple(examples) or (key,)
+            self.version += 1
             if hasattr(factory, "name"):
                 try:
                     factory.name = key  # type: ignore[attr-defined]
@@ -79,6 +81,7 @@ class Registry(Generic[T]):
         self.examples.pop(key, None)
         for a in [a for a, k in self._aliases.items() if k == key]:
             del self._aliases[a]
+        self.version += 1
 
     def names(self) -> list[str]:
         return list(self._entries)

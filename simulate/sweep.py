@@ -146,8 +146,8 @@ def _parse_grid(grid_doc: Any, base: dict[str, Any]) -> dict[str, list[Any]]:
         else:
             grid[k] = values
     for k, values in grid.items():
-        if k not in C.BY_DOTTED:
-            raise C._unknown(k, list(C.BY_DOTTED))
+        if k not in C.by_dotted():
+            raise C._unknown(k, list(C.by_dotted()))
         if k in NUMBER_FREE_KEYS:
             raise BoundlabError(f"grid.{k}: '{k}' does not change the numbers and cannot be swept")
         if not isinstance(values, list) or not values:

@@ -16,7 +16,7 @@ Z = 5.0
 
 
 def test_quadratic_constants_are_exact():
-    prob = quadratic(N=6, d=7, L=3.0, mu=0.5, spectrum_kind="geometric", B2=2.5, seed=1, w0=2.0)
+    prob = quadratic(N=6, d=7, L=3.0, mu=0.5, spectrum="geometric", B2=2.5, seed=1, w0=2.0)
     eig = np.linalg.eigvalsh(prob.A)
     np.testing.assert_allclose(eig, np.sort(3.0 * (0.5 / 3.0) ** (np.arange(7) / 6)), rtol=1e-12)
     assert (prob.L, prob.mu) == (3.0, 0.5)                         # the prescribed values, not estimates
@@ -134,7 +134,7 @@ def test_bad_problem_inputs(tmp_path):
         (lambda: quadratic(L=1.0, mu=2.0), "0 <= mu <= L"),
         (lambda: quadratic(d=3, eigenvalues=[1.0, 2.0]), "d=3 numbers"),
         (lambda: quadratic(N=1, B2=1.0), "B2 must be 0 with N = 1"),
-        (lambda: quadratic(mu=0.0, spectrum_kind="geometric"), "mu must be > 0 for a geometric"),
+        (lambda: quadratic(mu=0.0, spectrum="geometric"), "mu must be > 0 for a geometric"),
         (lambda: least_squares(data=f"file:{bad}", N=2), "missing or non-finite value"),
         (lambda: least_squares(data="mnist"), "problem.data must be"),
         (lambda: least_squares(N=5, n_per_worker=2, split="random"), "problem.split must be"),

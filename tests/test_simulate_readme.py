@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from boundlab.simulate import ALGORITHMS, COMPRESSORS
-from boundlab.simulate.config import KEYS, flatten, resolve, run_config
+from boundlab.simulate.config import flatten, keys, resolve, run_config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -17,7 +17,7 @@ def _text() -> str:
 
 def test_every_key_algorithm_and_operator_is_documented():
     text = _text()
-    for key in KEYS:
+    for key in keys():
         assert f"`{key.dotted}`" in text and f"`{key.flag}`" in text, key.dotted
     for name in ALGORITHMS.names():
         if not name.startswith("test-"):
