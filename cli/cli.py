@@ -49,6 +49,10 @@ def build_parser(only: str | None = "*") -> argparse.ArgumentParser:
         f"'boundlab {DEFAULT_COMMAND}'.",
     )
     parser.add_argument("--version", action="version", version=f"boundlab {__version__}")
+    parser.add_argument("--plugin", metavar="MODULE_OR_FILE", action="append",
+                        help="load a plug-in (operators, algorithms, problems, results, checks) before the "
+                             "sub-command; repeatable; also the BOUNDLAB_PLUGINS variable and the 'boundlab.plugins' "
+                             "entry points of installed packages (see boundlab.plugins)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, (module_name, help_text) in COMMANDS.items():
         if only != "*" and name != only:
@@ -64,6 +68,15 @@ def build_parser(only: str | None = "*") -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from boundlab import plugins
+    try:
+        specs, argv = plugins.split_argv(argv)
+        if specs or any(a in COMMANDS for a in argv[:1]) or not argv or argv[0].startswith("-") and \
+                argv[0] not in ("-h", "--help", "--version"):
+            plugins.load_all(specs)    # before the parser: a plug-in's keys become flags
+    except BoundlabError as err:
+        print(f"boundlab: error: {err}", file=sys.stderr)
+        return 2
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = [DEFAULT_COMMAND, *argv]
     parser = build_parser(argv[0] if argv[0] in COMMANDS else None)  # import only the command that runs

@@ -75,8 +75,11 @@ def atomic_write(path: str, write: Callable[[Any], None], binary: bool = True) -
     write_together([(path, write, binary)])
 
 
-def _worker_init() -> None:
+def _worker_init(plugins: tuple[str, ...] = ()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if plugins:   # the parent's plug-ins (a forked worker has them already; a spawned one loads them)
+        from boundlab.plugins import ensure
+        ensure(plugins)
     try:  # Linux: SIGTERM to this worker when its parent dies (PR_SET_PDEATHSIG = 1)
         import ctypes
         import ctypes.util
@@ -91,4 +94,6 @@ def _worker_init() -> None:
 def process_pool(workers: int):
     """A process pool whose workers die with their parent and leave Ctrl-C to it."""
     from concurrent.futures import ProcessPoolExecutor
-    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+
+    from boundlab.plugins import loaded
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(tuple(loaded()),))

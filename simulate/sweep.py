@@ -238,12 +238,16 @@ def cache_key(cfg: dict[str, Any]) -> str:
 
 
 # -- running one point (anywhere) -----------------------------------------------------------------
-def run_point(cfg: dict[str, Any]) -> dict[str, Any]:
+def run_point(cfg: dict[str, Any], plugins: tuple[str, ...] = ()) -> dict[str, Any]:
     """Simulate one resolved config; returns plain arrays and metadata (picklable, small).
 
     The problem is built and simulated with BLAS on one thread (:mod:`boundlab.simulate.blas`), so
-    that the numbers do not depend on the machine, the back end or ``OPENBLAS_NUM_THREADS``."""
+    that the numbers do not depend on the machine, the back end or ``OPENBLAS_NUM_THREADS``.
+    ``plugins``: the submitting process's plug-ins, loaded first where they are not (a Dask worker)."""
     from boundlab import __version__
+    if plugins:
+        from boundlab.plugins import ensure
+        ensure(plugins)
     from boundlab.simulate.blas import single_threaded_blas
     with single_threaded_blas() as pinned:
         res = C.run_config(cfg, progress=False)
@@ -418,7 +422,10 @@ def _dask_results(points: list[Point], client, timeout: float
                   ) -> Iterator[tuple[Point, dict | None, str | None]]:
     from distributed import as_completed
     try:
-        futures = {client.submit(run_point, p.cfg, key=f"boundlab-sweep-{p.key}", pure=False): p for p in points}
+        from boundlab.plugins import loaded
+        plugins = tuple(loaded())
+        futures = {client.submit(run_point, p.cfg, plugins, key=f"boundlab-sweep-{p.key}", pure=False): p
+                   for p in points}
         for fut in as_completed(list(futures)):
             p = futures[fut]
             try:
