@@ -12,8 +12,10 @@ algorithms with a downlink memory (``None`` otherwise).
 Interface for a new algorithm (no engine edit needed): subclass :class:`Algorithm`, declare its
 parameters as keyword arguments of ``__init__`` (they become config keys), implement
 ``init_state(ctx, w0)`` and ``step(state, ctx, gamma, k)``, set ``step_bound`` (the
-``boundlab.theory`` name of its largest step size, or ``None``), and decorate it with
-``@ALGORITHMS.register("name")``. The engine only reads ``state.w``, ``state.w_hat`` and
+``boundlab.theory`` name of its largest step size, or ``None``) and ``bounds`` (the results
+``boundlab verify`` checks it against), add its own constants to :meth:`Algorithm.constants` if its
+results use any, and decorate it with ``@ALGORITHMS.register("name")`` (from a plug-in too:
+``boundlab.plugins``). The engine only reads ``state.w``, ``state.w_hat`` and
 ``state.upsilon``; the :class:`Context` gives stochastic gradients, the compressors (with their
 independent per-run, per-worker draws and bit counting) and the aggregation with partial
 participation.
@@ -224,6 +226,10 @@ class Algorithm:
     biased_down_ok: ClassVar[bool] = False
     #: boundlab.theory result giving the largest step size, or None
     step_bound: ClassVar[str | None] = "gamma_max"
+    #: the boundlab.theory results this algorithm is checked against by ``boundlab verify`` (a test keeps this
+    #: list and the suites' checks equal, both ways); () for an algorithm whose theory is order-level only or
+    #: that serves only in negative controls
+    bounds: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, up: "str | Compressor" = "identity", down: "str | Compressor" = "identity",
                  p: float = 1.0, alpha_up: float | None = None) -> None:
@@ -310,7 +316,8 @@ class Algorithm:
                "up": self.up.spec if self.uplink != "none" else None,
                "down": self.down.spec if self.has_down else None,
                "omega_up": self.omega_up if self.uplink != "none" else 0.0,
-               "omega_dwn": self.omega_dwn if self.has_down else 0.0, "step_bound": self.step_bound_name()}
+               "omega_dwn": self.omega_dwn if self.has_down else 0.0, "step_bound": self.step_bound_name(),
+               "bounds": list(self.bounds)}
         if self.uplink == "memory":
             out["alpha_up"] = self.alpha_up
         return out
@@ -378,6 +385,8 @@ class SGD(_Centralised):
     r"""Distributed SGD: :math:`w_k=w_{k-1}-\frac{\gamma}{N}\sum_ig_k^i(w_{k-1})`, no compression.
     Step bound: ``gamma_up`` with :math:`\omega_{\rm up}=0`, i.e. :math:`1/(2L)`."""
 
+    bounds = ("uplink_second_moment",)
+
     uplink = "none"
 
     def __init__(self, p: float = 1.0) -> None:
@@ -388,6 +397,8 @@ class SGD(_Centralised):
 class QSGD(_Centralised):
     r"""QSGD: :math:`w_k=w_{k-1}-\frac{\gamma}{N}\sum_i\mathcal C_{\rm up}(g_k^i(w_{k-1}))`.
     Step bound ``gamma_up`` :math:`=(2L(1+\omega_{\rm up}/N))^{-1}`."""
+
+    bounds = ("uplink_second_moment",)
 
     uplink = "plain"
 
@@ -439,6 +450,8 @@ class Artemis(_Degraded):
     r"""Artemis: Diana's uplink memory, then the server broadcasts :math:`\mathcal C_{\rm dwn}(\widehat g_k)`
     and everyone (server included) applies it: :math:`w_k=w_{k-1}-\gamma\,\mathcal C_{\rm dwn}(\widehat g_k)`.
     With :math:`\omega_{\rm dwn}=0` this is Diana. Step bound ``gamma_max_artemis_dore``."""
+
+    bounds = ("limit_variance_artemis_dore",)
 
     uplink = "memory"
 
@@ -503,6 +516,8 @@ class Ghost(Algorithm):
     :math:`\mathbb E[\widehat w_k\mid w_{k-1},\widehat g_k]=w_k`. Plain uplink.
     Step bound: Theorem 3's :math:`\gamma L(1+\omega_{\rm up}/N)\le1/2`, i.e. ``gamma_up``."""
 
+    bounds = ("prop1", "thm3")
+
     uplink = "plain"
     step_bound = "gamma_up"
 
@@ -561,6 +576,10 @@ class MCM(Algorithm):
     :math:`\mathbb E[\widehat w_k\mid w_k,H_{k-1}]=w_k`. Default :math:`\alpha_{\rm dwn}`: see
     :func:`default_alpha_dwn`. Step bound ``gamma_max`` (Theorems 6-7).
     """
+
+    bounds = ("thm5", "thm6", "thm6_averaged", "thm6_tuned", "thm7", "thm7_linear", "thm7_averaged",
+              "thm7_averaged_derived", "thm9", "thm9_alpha", "mcm_local_gap", "mcm_unbiased_local",
+              "uplink_second_moment", "memory_step", "distance_identity", "one_over_C", "limit_variance_mcm")
 
     uplink = "plain"
     #: H_0 (None: w_0); the model-compression first attempt sets it to 0
@@ -643,6 +662,8 @@ class ModelCompression(MCM):
     r"""First attempt "model compression": :math:`\widehat w_k=\mathcal C_{\rm dwn}(w_k)`, i.e. MCM
     with :math:`\alpha_{\rm dwn}=0` and :math:`H\equiv0` (:math:`\Upsilon_k=\|w_k\|^2`)."""
 
+    bounds = ()   # a first attempt: only in negative controls
+
     _H0_zero = True
     _alpha_by_class = True
 
@@ -654,6 +675,8 @@ class ModelCompression(MCM):
 class ModelDifferenceCompression(MCM):
     r"""First attempt "model-difference compression": MCM with :math:`\alpha_{\rm dwn}=1`
     (:math:`H_k=\widehat w_k`). The slide's stray :math:`-\gamma` is [S?]; this is the consistent form."""
+
+    bounds = ()
 
     _alpha_by_class = True
 
@@ -670,6 +693,8 @@ class RandMCMG(MCM):
     computes its gradient at :math:`\widehat w_{k-1}^{g(i)}`.
     :math:`\Upsilon_k=\frac1N\sum_i\|w_k-H_{k-1}^{g(i)}\|^2`. G = 1 is MCM, G = N is Rand-MCM.
     """
+
+    bounds = ("thm7", "thm9", "thm9_alpha", "one_over_C", "memory_step", "distance_identity")
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0, uplink: str = "plain",
                  alpha_up: float | None = None, alpha_dwn: float | None = None, G: int = 1) -> None:
@@ -717,6 +742,8 @@ class RandMCM(RandMCMG):
     :math:`\mathcal C_{{\rm dwn},i}`: :math:`\widehat w_k^i=H_{k-1}^i+\mathcal C_{{\rm dwn},i}(w_k-H_{k-1}^i)`,
     :math:`H_k^i=H_{k-1}^i+\alpha_{\rm dwn}\mathcal C_{{\rm dwn},i}(w_k-H_{k-1}^i)`. (Rand-MCM-G with G = N.)"""
 
+    bounds = ("thm5", "thm6_averaged", "thm9", "thm9_alpha", "one_over_C")
+
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0, uplink: str = "plain",
                  alpha_up: float | None = None, alpha_dwn: float | None = None) -> None:
         super().__init__(up=up, down=down, p=p, uplink=uplink, alpha_up=alpha_up, alpha_dwn=alpha_dwn, G=1)
@@ -736,6 +763,8 @@ class RandMCMReset(RandMCM):
     :math:`\bar H_k` uncompressed (32-bit floats, counted in ``bits_down``) and every worker sets
     :math:`H_k^i=\bar H_k`. Default period :math:`\lceil4\sqrt d\rceil`.
     """
+
+    bounds = ("thm7",)
 
     def __init__(self, up: str = "identity", down: str = "identity", p: float = 1.0, uplink: str = "plain",
                  alpha_up: float | None = None, alpha_dwn: float | None = None,

@@ -49,13 +49,23 @@ SEED = "seeds/004_0e25362dabf1950b.txt"
 
 @dataclass(frozen=True)
 class Source:
-    """Where a formula comes from: a slide (by title) and the line of the extracted seed text."""
+    """Where a formula comes from: a slide (by title) and the line of the extracted seed text; or, for a
+    user's result, any reference (``Source.cite("Smith et al. 2024, Theorem 2")``)."""
 
     slide: str
     line: int | None = None
     note: str = ""
+    document: str = SEED
+
+    @classmethod
+    def cite(cls, reference: str, note: str = "") -> "Source":
+        """A source outside the seed documents: a paper, a note, a derivation of one's own."""
+        return cls(reference, None, note, document="")
 
     def __str__(self) -> str:
+        if self.document != SEED:
+            return self.slide + (f" ({self.document}:{self.line})" if self.document and self.line else "") + \
+                (f"; {self.note}" if self.note else "")
         where = f"slide '{self.slide}'"
         if self.line is not None:
             where += f" ({SEED}:{self.line})"
@@ -213,7 +223,7 @@ _MACROS: dict[sp.Symbol, sp.Expr] = {}
 
 def register(result: Result) -> Result:
     if result.name in REGISTRY:
-        raise RuntimeError(f"duplicate result name {result.name}")
+        raise BoundlabError(f"duplicate result name {result.name}")
     REGISTRY[result.name] = result
     return result
 
@@ -393,6 +403,50 @@ def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
         return register(result)
 
     return wrap
+
+
+_KINDS = ("assumption", "definition", "bound", "recursion", "order", "operator", "extension")
+
+
+def declare(name: str, statement: sp.Basic | None = None, *, title: str = "", kind: str = "bound",
+            status: "Status | str" = Status.S, source: "Source | str" = "", hypotheses: Iterable[Hypothesis] = (),
+            latex: str = "", notes: str = "", algorithms: Iterable[str] = (), carried: sp.Expr | None = None,
+            tight: str = "", lhs: sp.Symbol | None = None, rhs: Callable[..., object] | None = None,
+            inputs: Iterable[sp.Symbol] = ()) -> Result:
+    """Register a user's result, the public counterpart of the :func:`encode` decorator.
+
+    Either a sympy ``statement`` (``le(lhs, rhs)``, ``eq(...)``; symbols from :mod:`boundlab.theory.symbols`
+    or :func:`~boundlab.theory.symbols.declare_symbol`), or a *plain Python bound*: ``lhs`` (a symbol) and
+    ``rhs`` (a function of the symbols ``inputs``, vectorised over numpy arrays), giving ``lhs <= rhs(...)``.
+    A plain Python bound evaluates like any other, but its constants are inside the function: the power
+    matrix cannot perturb them (it lists the result as having none).
+
+    ``status``: "S" (as printed in the source), "S?" (doubtful), "D" (derived: say how in ``notes``), "O"
+    (order only); ``source``: a :class:`Source` or a reference string; ``carried``: for a recursion, the
+    carried-over term (the checks then report the ratio of the other terms).
+    """
+    if name in REGISTRY:
+        raise BoundlabError(f"result '{name}' is already registered ({REGISTRY[name].title}); choose another name")
+    if kind not in _KINDS:
+        raise BoundlabError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}")
+    try:
+        status = status if isinstance(status, Status) else Status(str(status).strip("[]"))
+    except ValueError:
+        raise BoundlabError(f"status must be one of S, S?, D, O, got {status!r}") from None
+    if rhs is not None:
+        if statement is not None or lhs is None:
+            raise BoundlabError(f"{name}: give either a sympy statement, or lhs= and rhs= (a plain Python bound)")
+        from sympy.utilities.lambdify import implemented_function
+        fn = implemented_function(sp.Function(f"{name}_rhs"), rhs)
+        statement = le(lhs, fn(*inputs))
+    if statement is None:
+        raise BoundlabError(f"{name}: a result needs a statement (or lhs= and rhs=)")
+    result = Result(name=name, title=title or name, kind=kind, status=status,
+                    source=source if isinstance(source, Source) else Source.cite(str(source or "user-declared")),
+                    statement=statement, hypotheses=tuple(hypotheses), latex=latex or sp.latex(statement),
+                    notes=notes, algorithms=tuple(algorithms), tight=tight, carried=carried)
+    _load_all()   # the built-in results first, so that a clash with one of their names is caught
+    return register(result)
 
 
 def _dedent(text: str) -> str:

@@ -176,6 +176,28 @@ _SYMBOLS: dict[str, sp.Symbol] = {i.name: _make_symbol(i) for i in _INFOS}
 LATEX_NAMES: dict[sp.Symbol, str] = {_SYMBOLS[i.name]: i.latex for i in _INFOS}
 
 
+def declare_symbol(name: str, latex: str | None = None, description: str = "", dim: tuple[int, int] = (0, 0),
+                   kind: Kind = "constant", *, lower: float | None = None, lower_open: bool = False,
+                   upper: float | None = None, upper_open: bool = False, integer: bool = False) -> sp.Symbol:
+    """A new symbol for a user's results (a plug-in's constant, e.g. the number of repeated compressions m, or a
+    measured quantity); returns its sympy symbol. ``dim``: its scaling dimension (module docstring), ``kind``:
+    "constant" (given, validated against its range) or "measured" (a per-run record bound by a check).
+    Declaring an existing name again with the same meaning returns the existing symbol."""
+    info = SymbolInfo(name, latex or name, description, tuple(dim), kind, lower, lower_open, upper, upper_open,
+                      integer)
+    if name in INFO:
+        if INFO[name] != info:
+            raise BoundlabError(f"symbol '{name}' is already declared ({INFO[name].description or 'built in'}) "
+                                "with another meaning; choose another name")
+        return _SYMBOLS[name]
+    if not name.isidentifier():
+        raise BoundlabError(f"symbol name must be a Python identifier, got {name!r}")
+    INFO[name] = info
+    _SYMBOLS[name] = _make_symbol(info)
+    LATEX_NAMES[_SYMBOLS[name]] = info.latex
+    return _SYMBOLS[name]
+
+
 def S(name: str) -> sp.Symbol:
     """The sympy symbol called ``name`` (raises KeyError for an unknown name)."""
     return _SYMBOLS[name]

@@ -53,7 +53,7 @@ QSGD = "qsgd:s=1"
 class Setting:
     """A simulation: problem (kwargs of ``boundlab.simulate.quadratic``), algorithm and step."""
 
-    problem: dict
+    problem: dict   # keyword arguments of the problem builder (all but the seed, which the suite gives)
     algorithm: str
     params: dict
     gamma: float | str = "theory"  # "theory": the algorithm's bound from boundlab.theory; "theory*F": F times it
@@ -61,14 +61,23 @@ class Setting:
     schedule: str | None = None
     #: attributes set on the algorithm after it is built, for negative controls only (e.g. a biased downlink)
     unsafe: tuple[tuple[str, object], ...] = ()
+    #: the problem builder (boundlab.simulate.problems.PROBLEMS: quadratic, least_squares or a plug-in's)
+    problem_kind: str = "quadratic"
+
+    def build_problem(self, seed: int):
+        from boundlab.simulate.problems import PROBLEMS
+        return PROBLEMS.create(self.problem_kind, {**self.problem, "seed": seed}, "problem")
 
     def describe(self) -> str:
         p = self.problem
         ops = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        prob = (f"quadratic N={p['N']} d={p['d']} L={p['L']:g} mu={p['mu']:g} sigma={p['sigma']:g} b={p['b']}, "
-                + (f"heterogeneous B^2={p['B2']:g}" if p.get("B2") else "homogeneous")
-                + (", w0 = w_*" if p.get("w0") == 0 else "")
-                + (", isotropic A = L I" if p["mu"] == p["L"] else ""))
+        if self.problem_kind == "quadratic" and all(k in p for k in ("N", "d", "L", "mu", "sigma", "b")):
+            prob = (f"quadratic N={p['N']} d={p['d']} L={p['L']:g} mu={p['mu']:g} sigma={p['sigma']:g} b={p['b']}, "
+                    + (f"heterogeneous B^2={p['B2']:g}" if p.get("B2") else "homogeneous")
+                    + (", w0 = w_*" if p.get("w0") == 0 else "")
+                    + (", isotropic A = L I" if p["mu"] == p["L"] else ""))
+        else:
+            prob = f"{self.problem_kind} " + " ".join(f"{k}={v}" for k, v in p.items())
         step = ("gamma = theory's bound" if self.gamma == "theory" else
                 f"gamma = {self.gamma[7:]} x theory's bound" if isinstance(self.gamma, str) else f"gamma = {self.gamma:.4g}")
         if self.schedule:
@@ -103,6 +112,12 @@ class Check:
     overrides: tuple[tuple[str, float], ...] = ()
     #: a check outside its result's hypotheses on purpose (a step beyond gamma_max...): reported, never fails
     explore: bool = False
+    #: extra bindings of the result's measured symbols to records: (symbol, record, offset), offset 0 for the
+    #: record at the checkpoint k, -1 at k - 1 (a user's own symbols; boundlab.simulate.RECORDS lists the records)
+    bindings: tuple[tuple[str, str, int], ...] = ()
+    #: structural hypotheses (by label) that the check's author vouches for in this setting: reported as
+    #: "assumed by the check" (the built-in facts of structural_facts need no entry)
+    assume: tuple[str, ...] = ()
 
     @property
     def tag(self) -> str:
@@ -143,8 +158,10 @@ class OperatorCheck:
         return "control" if self.control else "assert"
 
 
-def bind(res, k: int, needed: set[str]) -> dict[str, np.ndarray | int]:
-    """Per-run values of the measured symbols at checkpoint ``k`` (see the module docstring)."""
+def bind(res, k: int, needed: set[str], extra: tuple[tuple[str, str, int], ...] = ()
+         ) -> dict[str, np.ndarray | int]:
+    """Per-run values of the measured symbols at checkpoint ``k`` (see the module docstring); ``extra``:
+    a check's own (symbol, record, offset) bindings, which take precedence."""
     col = {int(x): j for j, x in enumerate(res.k)}
 
     def at(name: str, i: int) -> np.ndarray:
@@ -160,6 +177,14 @@ def bind(res, k: int, needed: set[str]) -> dict[str, np.ndarray | int]:
         **{name: (lambda name=name: at(name, k)) for name in
            ("ghat2", "zeta2", "contracted_dist2", "down_noise2", "memory_residual2", "local_bias")},
     }
+    for symbol, record, offset in extra:
+        if record not in res.records:
+            from boundlab.errors import BoundlabError
+            raise BoundlabError(f"binding {symbol} -> {record}: no such record (records: {', '.join(res.records)})")
+        if k + offset not in col:
+            from boundlab.errors import BoundlabError
+            raise BoundlabError(f"binding {symbol} -> {record} at k{offset:+d}: checkpoint {k + offset} not recorded")
+        table[symbol] = (lambda record=record, offset=offset: at(record, k + offset))
     return {n: table[n]() for n in needed if n in table}
 
 
@@ -352,6 +377,11 @@ def quick_suite() -> list:
         # ---------------------------------------------------------------- THEORY.md section 7: exact identities
         Check("uplink_second_moment MCM rand-k up", "uplink_second_moment", "equality", _rk(B2), 100_000, 5,
               (1, 5), note="THEORY.md 7.1 with a rand-k uplink (equality in A1); b = 2"),
+        Check("uplink_second_moment QSGD rand-k up", "uplink_second_moment", "equality",
+              Setting(B2, "qsgd", {"up": RK_UP}), 100_000, 5, (1, 5),
+              note="the same identity for QSGD (gradients at w_{k-1}: no downlink)"),
+        Check("uplink_second_moment SGD", "uplink_second_moment", "equality", Setting(B2, "sgd", {}), 50_000, 5,
+              (1, 5), note="omega_up = 0: E||g_hat||^2 = ||grad F||^2 + sigma^2/(N b)"),
         Check("memory_step MCM rand-k down", "memory_step", "equality", _rk(CONVEX), 100_000, 5, (1, 5),
               note="THEORY.md 7.2: E||w_k - H_k||^2 = (1 - 2 alpha + alpha^2 (1 + omega_dwn)) E Upsilon_k"),
         Check("memory_step Rand-MCM-G rand-k down", "memory_step", "equality", _rk(CONVEX, "rand-mcm-g", G=2),
@@ -505,3 +535,35 @@ def operator_checks(draws: int) -> list[OperatorCheck]:
 
 
 SUITES = {"quick": quick_suite, "full": full_suite}
+
+
+def register_suite(name: str, suite) -> None:
+    """Make ``suite`` (a function returning a list of checks) available as ``boundlab verify --suite NAME``
+    (for a plug-in; a module or file can also be given to ``--suite`` directly)."""
+    from boundlab.errors import BoundlabError
+    if name in SUITES and SUITES[name] is not suite:
+        raise BoundlabError(f"suite '{name}' is already registered")
+    SUITES[name] = suite
+
+
+def load_suite(name: str) -> list:
+    """The checks of suite ``name``: a registered suite (quick, full, a plug-in's), or a Python module or ``.py``
+    file defining ``suite()`` (a function returning the checks) or a list ``SUITE``."""
+    from boundlab.errors import BoundlabError
+    if name not in SUITES:
+        if not (name.endswith(".py") or "." in name or "/" in name):
+            raise BoundlabError(f"suite must be one of {', '.join(SUITES)}, a Python module or a .py file, "
+                                f"got {name!r}")
+        from boundlab.plugins import load
+        module = load(name)
+        if name in SUITES:          # the module registered itself under this name
+            return list(SUITES[name]())
+        fn = getattr(module, "suite", None)
+        items = fn() if callable(fn) else getattr(module, "SUITE", None)
+        if items is None:
+            raise BoundlabError(f"suite {name!r}: the module defines neither suite() nor SUITE")
+        items = list(items)
+        if not items:
+            raise BoundlabError(f"suite {name!r} has no checks")
+        return items
+    return list(SUITES[name]())

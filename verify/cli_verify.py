@@ -2,6 +2,7 @@
 
   boundlab verify                     the quick suite (under 3 minutes on 2 cores), master seed 0
   boundlab verify --suite full        more runs, checkpoints and settings
+  boundlab verify --suite mychecks.py your own results and checks (a module or file defining suite())
   boundlab verify --tighten 0.97      every bound multiplied by 0.97: the equality checks must fail
   boundlab verify --list              the suite's checks; --only PATTERN runs those whose name matches
   boundlab verify --exact             every check with an exact counterpart on exact expectations (no statistics)
@@ -27,7 +28,9 @@ ALPHA = 0.01  # the suite's default false-alarm rate (boundlab.verify.suite.ALPH
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suite", choices=("quick", "full"), default="quick")
+    parser.add_argument("--suite", default="quick", metavar="NAME_OR_MODULE",
+                        help="quick (default), full, a plug-in's registered suite, or a Python module or .py file "
+                             "defining suite() (your own checks; see docs/verify-your-own-method.md)")
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     parser.add_argument("--tighten", type=float, default=1.0, help="multiply every bound by this factor (power check)")
     parser.add_argument("--alpha", type=float, default=ALPHA, help="false-alarm rate of the whole suite (default 0.01)")
@@ -61,11 +64,11 @@ def select(items: list, pattern: str | None) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from boundlab.verify.checks import SUITES
+    from boundlab.verify.checks import load_suite
     from boundlab.verify.report import render
     from boundlab.verify.suite import check_options, run_items, run_suite
     if args.list:
-        for c in select(SUITES[args.suite](), args.only):
+        for c in select(load_suite(args.suite), args.only):
             what = getattr(c, "result", None) or getattr(c, "derivation", None) or getattr(c, "spec", "")
             print(f"{c.name}\t{getattr(c, 'kind', 'upper')}\t{getattr(c, 'role', 'assert')}\t{what}")
         return 0
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                            strict=args.strict, engine="exact" if args.exact else "monte-carlo")
     else:
         check_options(args.tighten, args.alpha, args.seed)
-        report = run_items(select(SUITES[args.suite](), args.only), args.suite, args.seed, args.tighten, args.alpha,
+        report = run_items(select(load_suite(args.suite), args.only), args.suite, args.seed, args.tighten, args.alpha,
                            args.jobs, args.strict, "exact" if args.exact else "monte-carlo")
     print(render(report, args.format))
     if args.power:
