@@ -244,3 +244,43 @@ def test_defaults_are_resolved_per_problem():
         omega = np.sqrt(d)                                  # omega_qsgd(d, s=1) = min(d, sqrt d)
         assert algo.alpha_dwn == pytest.approx(1 / (8 * omega))
         assert algo.alpha_up == pytest.approx(1 / (2 * (1 + omega)))
+
+
+# The contract battery of boundlab.testing (the one a plug-in's algorithms get), for every built-in algorithm:
+# runs finite, bit-identical under any batching, bits counted, update rule documented, bounds known with every
+# constant resolved. Operators: rand-k both ways where the algorithm takes them.
+def _contract_params(name: str) -> dict:
+    import inspect
+
+    from boundlab.simulate import ALGORITHMS
+    takes = inspect.signature(ALGORITHMS.factory(name)).parameters
+    return {k: v for k, v in (("up", "randk:k=3"), ("down", "randk:k=4")) if k in takes}
+
+
+def _contracts():
+    from boundlab.simulate import ALGORITHMS
+    from boundlab.testing import algorithm_contract
+    return {f"test_contract_{name.replace('-', '_')}": algorithm_contract(name, _contract_params(name))
+            for name in ALGORITHMS.names() if not name.startswith("test-")}
+
+
+globals().update(_contracts())
+
+
+def test_the_algorithm_battery_sees_an_undeclared_constant():
+    """Negative control: an algorithm naming a result whose constant it does not resolve fails the bounds item."""
+    from boundlab.simulate import ALGORITHMS
+    from boundlab.simulate.algorithms import MCM
+    from boundlab.testing import algorithm_bounds
+
+    @ALGORITHMS.register("test-mcm-without-alpha")
+    class NoAlpha(MCM):
+        """MCM hiding its alpha_dwn: w_hat_k = H_{k-1} + C(w_k - H_{k-1}) as MCM."""
+
+        def constants(self):
+            return {k: v for k, v in super().constants().items() if k != "alpha_dwn"}
+    try:
+        with pytest.raises(AssertionError, match="alpha_dwn"):
+            algorithm_bounds("test-mcm-without-alpha", {"up": "randk:k=3", "down": "randk:k=4"})
+    finally:
+        ALGORITHMS.unregister("test-mcm-without-alpha")

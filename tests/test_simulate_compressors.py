@@ -1,4 +1,5 @@
-"""Contract tests generated for every registered compression operator, plus the spec grammar.
+"""Contract tests generated for every registered compression operator (boundlab.testing's battery), plus the
+spec grammar.
 
 Statistical tests use M independent draws and a z-score bound. Z = 5: a two-sided normal
 tail P(|Z| > 5) = 5.7e-7 per tested coordinate; over the < 2,000 coordinates tested in this file
@@ -12,6 +13,7 @@ import pytest
 
 from boundlab.errors import BoundlabError
 from boundlab.simulate.compressors import COMPRESSORS, Compressor, make_compressor
+from boundlab.testing import operator_contract
 
 Z = 5.0
 M = 20_000          # draws per Monte-Carlo check
@@ -59,94 +61,41 @@ def _vectors(d: int = D) -> list[np.ndarray]:
 
 
 SPECS = [spec for name in COMPRESSORS.names() for spec in COMPRESSORS.examples[name]]
-UNBIASED = [s for s in SPECS if make_compressor(s).unbiased]
 BIASED = [s for s in SPECS if not make_compressor(s).unbiased]
 
-
-def _draws(op: Compressor, x: np.ndarray, seed: int = 7) -> np.ndarray:
-    y, _ = op.compress(np.tile(x, (M, 1)), np.random.default_rng(seed))
-    return y
-
-
-@pytest.mark.parametrize("spec", UNBIASED)
-def test_unbiased(spec):
-    """E[C(x)] = x, coordinate by coordinate, within Z standard errors."""
-    op = make_compressor(spec)
-    for x in _vectors():
-        y = _draws(op, x)
-        cv = op.coord_variance(x)
-        # standard error of the mean of M draws: exact variance when known, else the sample's
-        se = np.sqrt((cv if cv is not None else y.var(axis=0, ddof=1)) / M)
-        err = np.abs(y.mean(axis=0) - x)
-        # coordinates with zero variance must be exact up to rounding of the d/k or 1/p scaling
-        assert np.all(err <= Z * se + 1e-12 * (1 + np.abs(x))), (spec, x, err / np.maximum(se, 1e-300))
-
-
-@pytest.mark.parametrize("spec", UNBIASED)
-def test_omega_against_exact_variance(spec):
-    """E||C(x) - x||^2 <= omega ||x||^2 from the exact variance, equality for tight operators,
-    and the exact variance matches a Monte-Carlo estimate."""
-    op = make_compressor(spec)
-    omega = op.omega(D)
-    assert omega >= 0
-    rng = np.random.default_rng(5)
-    xs = np.vstack(_vectors() + [rng.standard_normal((300, D)) * rng.exponential(size=(300, 1)),
-                                 rng.standard_normal((300, D)) ** 3])
-    var = op.variance(xs)
-    nrm2 = np.sum(xs ** 2, axis=1)
-    if var is None:
-        pytest.skip(f"{spec} has no exact variance: covered by the Monte-Carlo bound below")
-    # 1e-12 relative: rounding in the closed forms
-    assert np.all(var <= omega * nrm2 * (1 + 1e-12) + 1e-300), spec
-    if op.tight:
-        np.testing.assert_allclose(var, omega * nrm2, rtol=1e-12, err_msg=spec)
-    for x in _vectors():
-        sq = np.sum((_draws(op, x, seed=11) - x) ** 2, axis=1)
-        se = sq.std(ddof=1) / np.sqrt(M)       # standard error of the Monte-Carlo mean
-        assert abs(sq.mean() - op.variance(x[None])[0]) <= Z * se + 1e-12, (spec, x)
-
-
-@pytest.mark.parametrize("spec", UNBIASED)
-def test_omega_monte_carlo(spec):
-    """Whatever the closed form: the Monte-Carlo E||C(x)-x||^2 is at most omega ||x||^2 (+ Z se)."""
-    op = make_compressor(spec)
-    for x in _vectors():
-        sq = np.sum((_draws(op, x, seed=13) - x) ** 2, axis=1)
-        se = sq.std(ddof=1) / np.sqrt(M)
-        assert sq.mean() <= op.omega(D) * np.sum(x * x) + Z * se + 1e-12, (spec, x)
+# The contract battery of boundlab.testing (the one a plug-in's operators get): unbiasedness, omega against the
+# closed form and Monte Carlo, bits, determinism and batch invariance, shapes; contraction for biased operators.
+test_operator_contract = operator_contract(*SPECS, d=D, draws=M)
 
 
 @pytest.mark.parametrize("spec", BIASED)
-def test_biased_contraction(spec):
-    """||C(x) - x||^2 <= q ||x||^2 for every draw; and the operator is indeed biased (no omega)."""
+def test_biased_operators_are_biased(spec):
+    """The mean of C(x) misses x on a generic vector (top-k is deterministic: C(x) != x)."""
     op = make_compressor(spec)
-    q = op.contraction(D)
-    assert 0 <= q < 1
-    rng = np.random.default_rng(3)
-    xs = np.vstack(_vectors() + [rng.standard_normal((500, D))])
-    y, _ = op.compress(xs, rng)
-    # 1e-12 relative: rounding
-    assert np.all(np.sum((y - xs) ** 2, axis=1) <= q * np.sum(xs ** 2, axis=1) * (1 + 1e-12))
-    with pytest.raises(BoundlabError):
-        op.omega(D)
-    # biased: the mean of C(x) misses x on a generic vector (top-k is deterministic: C(x) != x)
-    x = _vectors()[0]
-    assert np.max(np.abs(_draws(op, x).mean(axis=0) - x)) > 1e-3
+    x = np.random.default_rng(123).standard_normal(D)
+    y, _ = op.compress(np.tile(x, (M, 1)), np.random.default_rng(7))
+    assert np.max(np.abs(y.mean(axis=0) - x)) > 1e-3
 
 
-@pytest.mark.parametrize("spec", SPECS)
-def test_shapes_bits_and_draw_independence(spec):
-    """Output shape, non-negative bits, and independent draws for each (run, worker) row."""
-    op = make_compressor(spec)
-    x = np.tile(_vectors()[0], (3, 4, 1))
-    y, bits = op.compress(x, np.random.default_rng(0))
-    assert y.shape == x.shape
-    assert np.all(np.broadcast_to(bits, x.shape[:-1]) >= 0)
-    assert op.expected_bits(D) > 0
-    if op.unbiased and op.omega(D) > 0:
-        # identical inputs, 12 rows: with independent draws not all rows can agree
-        flat = y.reshape(12, D)
-        assert not np.all(flat == flat[0])
+def test_the_battery_sees_a_misstated_omega():
+    """Negative control of the battery: an operator declaring half its omega fails the omega item."""
+    from boundlab.testing import operator_omega
+    op = make_compressor("randk:k=5")
+    op.omega = lambda d: 0.5 * (d / 5 - 1)
+    with pytest.raises(AssertionError):
+        operator_omega(op, D)
+
+
+def test_the_battery_sees_a_biased_operator_and_wrong_bits():
+    from boundlab.testing import operator_bits, operator_unbiased
+    op = make_compressor("bernoulli:p=0.5")
+    op.compress = (lambda f: (lambda x, rng: (f(x, rng)[0] * 1.1, 0.0)))(op.compress)
+    with pytest.raises(AssertionError):
+        operator_unbiased(op, D)
+    op = make_compressor("randk:k=5")   # counts no bits for its messages, against expected_bits = 5 x 37
+    op.compress = (lambda f: (lambda x, rng: (f(x, rng)[0], 0.0)))(op.compress)
+    with pytest.raises(AssertionError):
+        operator_bits(op, D)
 
 
 def test_randk_with_k_equal_d_is_identity():
