@@ -2,6 +2,7 @@
 
 Installed with boundlab as a pytest plugin (entry point ``pytest11``), so that in any test suite:
 
+* boundlab's plug-ins (entry points ``boundlab.plugins``, ``BOUNDLAB_PLUGINS``) are loaded before collection;
 * the fixture ``boundlab_seed`` is the master seed (``pytest --boundlab-seed N``, default 0) and
   ``seeded_runs(problem, algorithm, runs=..., iterations=..., **kw)`` simulates with it;
 * :func:`assert_bound` / :func:`assert_equality` run one check through ``boundlab verify``'s statistics
@@ -41,6 +42,13 @@ DRAWS = 20_000   # draws per Monte-Carlo item
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("boundlab")
     group.addoption("--boundlab-seed", type=int, default=0, help="master seed of boundlab's seeded fixtures")
+
+
+def pytest_configure(config) -> None:
+    """Load boundlab's plug-ins (installed entry points, BOUNDLAB_PLUGINS) before the tests are collected, as every
+    boundlab command does."""
+    from boundlab.plugins import load_all
+    load_all()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from boundlab.simulate.constants import resolve_constants
 from boundlab.simulate.files import process_pool
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,8 +102,7 @@ def steps(kind: str, problem: Problem, s: Settings) -> tuple[dict[str, float], d
     bounds = {}
     for name in s.algorithms:
         algo = make_algorithm(name, algorithm_params(name, s, homogeneous))
-        algo.setup(problem)
-        bounds[name] = algo.gamma_bound(problem)
+        bounds[name] = resolve_constants(problem, algo).gamma_bound     # boundlab.simulate.constants
     known = {n: b for n, b in bounds.items() if b is not None}
     if s.gamma == "theory":
         missing = [n for n, b in bounds.items() if b is None]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from boundlab.simulate.constants import resolve_constants
 from boundlab.simulate.files import process_pool
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,10 +132,10 @@ def jobs(s: Settings, problem: Problem) -> list[dict[str, Any]]:
             down = down_spec(omega, s.down, problem.d)
             params = algorithm_params(name, s.up, down)
             algo = make_algorithm(name, params)
-            algo.setup(problem)
+            consts = resolve_constants(problem, algo)          # boundlab.simulate.constants: one source of truth
             out.append({"algorithm": name, "omega_dwn": omega, "params": params, "down": down,
-                        "omega_dwn_exact": float(algo.omega_dwn or 0.0) if name not in NO_DOWNLINK else None,
-                        "omega_up": float(algo.describe()["omega_up"]), "bound": algo.gamma_bound(problem)})
+                        "omega_dwn_exact": consts["omega_dwn"] if name not in NO_DOWNLINK else None,
+                        "omega_up": consts["omega_up"], "bound": consts.gamma_bound})
     return out
 
 

@@ -115,8 +115,14 @@ def write(result, cfg: dict[str, Any], path: str, extra: dict[str, Any] | None =
 
 def summary(result) -> str:
     """Mean and standard error over runs of each record at the last checkpoint."""
+    consts = result.meta.get("constants", {})
+    bound = consts.get("step_bound")
     lines = [f"{result.n_runs} runs, k = {int(result.k[-1])}, gamma = {result.meta['gamma']:.6g} "
-             f"(bound {result.meta['gamma_bound']}), diverged: {int(result.diverged.sum())}"]
+             f"(bound {result.meta['gamma_bound']}{f' = {bound}' if bound else ''}), "
+             f"diverged: {int(result.diverged.sum())}"]
+    checked = result.meta.get("algorithm", {}).get("bounds")
+    if checked:
+        lines.append(f"  checked by 'boundlab verify' against: {', '.join(checked)}")
     for name, arr in result.records.items():
         col = arr[:, -1]
         ok = np.isfinite(col)

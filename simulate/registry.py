@@ -44,6 +44,20 @@ def parse_spec(spec: str, what: str) -> tuple[str, dict[str, Any]]:
     return name.strip().lower(), params
 
 
+_PLUGINS_TRIED = [False]
+
+
+def _load_installed_plugins() -> bool:
+    """Load the installed plug-ins (entry points, BOUNDLAB_PLUGINS) once, for Python code that asks a registry for a
+    name before any command line did; True if this call loaded them."""
+    if _PLUGINS_TRIED[0]:
+        return False
+    _PLUGINS_TRIED[0] = True
+    from boundlab.plugins import load_all
+    load_all()
+    return True
+
+
 class Registry(Generic[T]):
     """Name -> class (or factory), with aliases and example specs for the generated tests."""
 
@@ -88,6 +102,8 @@ class Registry(Generic[T]):
 
     def resolve(self, name: str) -> str:
         key = self._aliases.get(name.lower(), name.lower())
+        if key not in self._entries and _load_installed_plugins():   # an installed plug-in may register it
+            key = self._aliases.get(name.lower(), name.lower())
         if key not in self._entries:
             choices = self.names() + list(self._aliases)
             close = difflib.get_close_matches(key, choices, n=1, cutoff=0.5)
@@ -109,4 +125,6 @@ class Registry(Generic[T]):
         return factory(**params)
 
     def __contains__(self, name: str) -> bool:
+        if name.lower() not in self._entries and name.lower() not in self._aliases:
+            _load_installed_plugins()
         return name.lower() in self._entries or name.lower() in self._aliases

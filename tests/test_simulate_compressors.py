@@ -1,7 +1,7 @@
 """Contract tests generated for every registered compression operator (boundlab.testing's battery), plus the
 spec grammar.
 
-Statistical tests use M independent draws and a z-score bound. Z = 5: a two-sided normal
+Statistical tests use M independent draws and boundlab.testing's z-score bound Z = 5: a two-sided normal
 tail P(|Z| > 5) = 5.7e-7 per tested coordinate; over the < 2,000 coordinates tested in this file
 the family-wise false-alarm rate is below 1.2e-3 (Bonferroni). The seeds are fixed, so a pass is
 reproducible; the rate says how unlucky a seed would have to be to fail a correct operator.
@@ -15,7 +15,6 @@ from boundlab.errors import BoundlabError
 from boundlab.simulate.compressors import COMPRESSORS, Compressor, make_compressor
 from boundlab.testing import operator_contract
 
-Z = 5.0
 M = 20_000          # draws per Monte-Carlo check
 D = 20
 
@@ -48,16 +47,6 @@ class WholeVectorBernoulli(Compressor):
 
     def expected_bits(self, d):
         return 1.0 + 32.0 * d * self.p
-
-
-def _vectors(d: int = D) -> list[np.ndarray]:
-    """Test points: generic, extreme (a basis vector, a constant vector), multi-scale with zeros."""
-    rng = np.random.default_rng(123)
-    e1 = np.zeros(d)
-    e1[0] = 3.0
-    multi = rng.standard_normal(d) * np.logspace(-3, 1, d)
-    multi[::5] = 0.0
-    return [rng.standard_normal(d), e1, np.full(d, -0.7), multi]
 
 
 SPECS = [spec for name in COMPRESSORS.names() for spec in COMPRESSORS.examples[name]]

@@ -358,7 +358,7 @@ def _measure_operator(c: OperatorCheck, seed: int) -> list[CheckOutcome]:
     config = f"{c.spec}, d={c.d}, omega={omega:.4g}" + (f" ({c.note})" if c.note else "")
     mc = f"{config}; {c.draws} draws at a Gaussian x"
     omega_of = None if c.make is not None else (c.spec, c.d)
-    owners = ("A1", *((_omega_result(op),) if omega_of else ()))
+    owners = tuple(dict.fromkeys(("A1", *((_omega_result(op),) if omega_of else ()))))
     kind = "equality" if op.tight else "upper"
 
     def draws(j: int) -> tuple[np.ndarray, np.ndarray]:
