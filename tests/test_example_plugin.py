@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +21,17 @@ EXAMPLE = ROOT / "examples" / "plugin"
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     target = tmp_path_factory.mktemp("site")
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(EXAMPLE)]
+    # from a copy: pip builds in the source tree (build/, *.egg-info), and the checkout stays as it was
+    source = tmp_path_factory.mktemp("source") / "plugin"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)]
     if all(importlib.util.find_spec(m) is not None for m in ("setuptools", "wheel")):
         cmd.insert(4, "--no-build-isolation")    # build with the environment's own setuptools (no download)
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     env.pop("BOUNDLAB_PLUGINS", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
