@@ -110,7 +110,10 @@ def _dims(result: Result, audit: ResultAudit) -> None:
                                                             f"not that of gamma ({show_dim(INFO['gamma'].dim)})"))
     for i in issues:
         audit.findings.append(Finding(result.name, "dimensions", "defect", str(i)))
-    if not issues and result.statement is not None:
+    if result.statement is not None and any(hasattr(f, "_imp_") for f in result.statement.atoms(sp.Function)):
+        audit.findings.append(Finding(result.name, "dimensions", "note", "a plain Python bound: the units of its "
+                                      "function are unknown, so its dimensions are not checked"))
+    elif not issues and result.statement is not None:
         scope = " (order-level: constants dropped, so only internal consistency is meaningful)" \
             if result.status == Status.O else ""
         audit.checks.append("dimensions" + scope)
