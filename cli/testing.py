@@ -213,20 +213,33 @@ def operator_shapes(op, d: int) -> None:
         assert y.shape == x.shape, (op.spec, "shape", y.shape, x.shape)
         assert np.array_equal(x, before), (op.spec, "compress() modified its input")
         np.broadcast_to(np.asarray(bits, dtype=float), x.shape[:-1])
-    if op.unbiased and op.omega(d) > 0:
+    if op.unbiased and (not getattr(op, "relative", True) or op.omega(d) > 0):
         flat = op.compress(np.tile(_vectors(d)[0], (12, 1)), np.random.default_rng(1))[0]
         assert not np.all(flat == flat[0]), (op.spec, "every row drew the same randomness")
 
 
+def operator_error_variance(op, d: int, draws: int = DRAWS) -> None:
+    """An operator with an absolute error (``relative = False``): E||C(x) - x||^2 = ``error_variance(d)`` at every
+    test vector, within Z standard errors."""
+    target = op.error_variance(d)
+    for x in _vectors(d):
+        y, _ = _draws(op, x, draws, 19)
+        sq = np.sum((y - x) ** 2, axis=1)
+        se = sq.std(ddof=1) / np.sqrt(draws)
+        assert abs(sq.mean() - target) <= Z * se + 1e-12, (op.spec, "error variance", sq.mean(), target, x)
+
+
 def operator_items(op) -> list[str]:
     items = ["shapes", "determinism", "bits"]
-    return items + (["unbiased", "omega"] if op.unbiased else ["contraction"])
+    if not op.unbiased:
+        return items + ["contraction"]
+    return items + ["unbiased", "omega" if getattr(op, "relative", True) else "error_variance"]
 
 
 _OPERATOR_ITEMS: dict[str, Callable] = {
     "shapes": lambda op, d, n: operator_shapes(op, d), "determinism": lambda op, d, n: operator_determinism(op, d),
     "bits": operator_bits, "unbiased": operator_unbiased, "omega": operator_omega,
-    "contraction": lambda op, d, n: operator_contraction(op, d)}
+    "contraction": lambda op, d, n: operator_contraction(op, d), "error_variance": operator_error_variance}
 
 
 def operator_contract(*specs: str, d: int = 20, draws: int = DRAWS) -> Callable:

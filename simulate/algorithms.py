@@ -77,12 +77,15 @@ class Context:
         """g_k^i(x_i), shape (R, N, d); x is (R, d), (R, 1, d) or (R, N, d)."""
         return self.problem.stochastic_gradients(x, self.rng.noise)
 
-    def compress_up(self, x: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    def compress_up(self, x: np.ndarray, overwrite: bool = False, fanout: np.ndarray | None = None) -> np.ndarray:
         """C_up applied to every worker's message (R, N, d); bits of the active workers counted.
-        ``overwrite``: the caller no longer needs ``x`` (the operator may compress it in place)."""
+        ``overwrite``: the caller no longer needs ``x`` (the operator may compress it in place).
+        ``fanout``: (N,) copies of each worker's message sent (a node's neighbours on a graph; default 1)."""
         op = self.up
         y, bits = op.compress_owned(x, self.rng.up) if overwrite else op.compress(x, self.rng.up)
         bits = np.broadcast_to(np.asarray(bits, dtype=float), x.shape[:-1])
+        if fanout is not None:
+            bits = bits * fanout
         self.bits_up += (bits if self.active is None else bits * self.active).sum(axis=1)
         return y
 
@@ -230,6 +233,9 @@ class Algorithm:
     #: list and the suites' checks equal, both ways); () for an algorithm whose theory is order-level only or
     #: that serves only in negative controls
     bounds: ClassVar[tuple[str, ...]] = ()
+    #: per-run records of its own, besides the engine's (boundlab.simulate.engine.RECORDS), filled at every
+    #: checkpoint by :meth:`record_extra` (e.g. a decentralized algorithm's replica gap)
+    extra_records: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, up: "str | Compressor" = "identity", down: "str | Compressor" = "identity",
                  p: float = 1.0, alpha_up: float | None = None) -> None:
@@ -321,6 +327,10 @@ class Algorithm:
         if self.uplink == "memory":
             out["alpha_up"] = self.alpha_up
         return out
+
+    def record_extra(self, st: State, ctx: Context) -> dict[str, np.ndarray]:
+        """The values of ``extra_records`` at a checkpoint, (R,) each (called after the step, and at k = 0)."""
+        return {}
 
     # -- to implement ----------------------------------------------------------------------------
     def init_state(self, ctx: Context, w0: np.ndarray) -> State:
@@ -790,3 +800,7 @@ class RandMCMReset(RandMCM):
         if k % self.reset_period == 0:                # reset: H_k^i = (1/N) sum_j H_k^j
             H_bar = ctx.send_exact_down(st.H.mean(axis=1))
             st.H[:] = H_bar[:, None, :]
+
+
+# The decentralized algorithms (their own module, the same engine and registry).
+from boundlab.simulate import decentralized  # noqa: E402,F401

@@ -53,6 +53,8 @@ class Compressor:
 
     name: ClassVar[str] = ""
     unbiased: ClassVar[bool] = True
+    #: the error scales with the input (A1: a class U(omega)); False for an absolute error (subtractive dither)
+    relative: ClassVar[bool] = True
     tight: ClassVar[bool] = False
     encoding: ClassVar[str] = ""
 
@@ -392,3 +394,48 @@ class TopK(_KeepK):
         y = np.zeros_like(x)
         np.put_along_axis(y, idx, np.take_along_axis(x, idx, axis=-1), axis=-1)
         return y, self.expected_bits(d)
+
+
+@COMPRESSORS.register("dither", aliases=("subtractive-dither",), examples=("dither:step=0.5",))
+class SubtractiveDither(Compressor):
+    r"""Subtractive dithered quantization with shared randomness (THEORY-SEEDS.md 3.1): with a dither
+    :math:`u\sim U[-\frac12,\frac12]^d` known to sender and receiver (a shared seed) and a step :math:`\delta`,
+    :math:`\mathcal C(z)=\delta\big({\rm round}(z/\delta+u)-u\big)`.
+
+    The error is uniform on :math:`[-\frac\delta2,\frac\delta2]^d` and independent of z: unbiased, with
+    :math:`\mathbb E\|\mathcal C(z)-z\|^2=d\delta^2/12` for every z (``error_variance``). It is in no class
+    :math:`\mathbb U(\omega)` (its error does not shrink with :math:`\|z\|`): ``omega`` raises, and algorithms
+    whose theory needs an omega refuse it. ECD-PSGD's estimate error has a closed form with it (D6).
+    Encoding: one 32-bit integer level per coordinate; the dither itself is not sent.
+    """
+
+    tight = False
+    relative = False
+    encoding = "one 32-bit integer level per coordinate (shared dither, not sent)"
+
+    def __init__(self, step: float = 0.5) -> None:
+        if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0 or not math.isfinite(step):
+            raise BoundlabError(f"dither: step must be a finite number > 0, got {step!r}")
+        self.step = float(step)
+
+    @property
+    def params(self) -> dict:
+        return {"step": self.step}
+
+    def omega(self, d: int) -> float:
+        raise BoundlabError(f"compressor '{self.spec}' has an absolute error (d step^2/12 whatever the input): it "
+                            "is in no class U(omega); use it where an error variance is enough (ecd-psgd)")
+
+    def error_variance(self, d: int) -> float:
+        """E||C(z) - z||^2 = d step^2 / 12, for every z."""
+        return d * self.step**2 / 12.0
+
+    def compress(self, x, rng):
+        u = rng.random(x.shape) - 0.5                       # the shared dither
+        return self.step * (np.round(x / self.step + u) - u), float(FLOAT_BITS * x.shape[-1])
+
+    def coord_variance(self, x):
+        return np.full(np.shape(x), self.step**2 / 12.0)
+
+    def expected_bits(self, d: int) -> float:
+        return float(FLOAT_BITS * d)

@@ -86,6 +86,13 @@ HELP: dict[str, str] = {
     "algorithm.memory_offset": "mcm: start with Upsilon_0 = memory_offset^2 (default 0)",
     "algorithm.G": "rand-mcm-g: number of groups",
     "algorithm.reset_period": "rand-mcm-reset: iterations between resets (default ceil(4 sqrt d))",
+    "algorithm.compressor": "decentralized: operator of the messages neighbours exchange",
+    "algorithm.graph": "decentralized: ring, torus, complete, star, erdos-renyi:p=,seed=, geometric:radius=,seed=, "
+                       "file:PATH (n = problem.N)",
+    "algorithm.weights": "decentralized: 'metropolis' or 'uniform' mixing weights",
+    "algorithm.order": "d-psgd: 'gossip-gradient' (X W - gamma G) or 'gradient-gossip' ((X - gamma G) W)",
+    "algorithm.init_spread": "decentralized: start off consensus, x_0^(i) = w0 + init_spread (b_i - b_bar)",
+    "algorithm.consensus_step": "choco-sgd: consensus step gamma_c in (0, 1]",
 }
 
 

@@ -54,11 +54,14 @@ class Constants:
 
 
 def problem_values(problem) -> dict[str, float]:
-    """The problem's theory constants: L, mu, N, d, b, sigma = sqrt(sigma^2), B = sqrt(B^2)."""
+    """The problem's theory constants: L, mu, N, d, b, sigma = sqrt(sigma^2), B = sqrt(B^2), xstar_norm2 = ||x*||^2."""
     c = problem.constants()
     out = {sym: c[key] for sym, key in _PROBLEM.items()}
     out["sigma"] = math.sqrt(c["sigma2"])
     out["B"] = math.sqrt(max(c["B2"], 0.0))
+    w_star = getattr(problem, "w_star", None)
+    if w_star is not None:
+        out["xstar_norm2"] = float(w_star @ w_star)        # ||x*||^2 (naive compression's plateau, D3)
     return out
 
 

@@ -62,6 +62,11 @@ RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "
            "local_bias")
 
 
+def record_names(algorithm: Algorithm) -> tuple[str, ...]:
+    """The records of a run of ``algorithm``: :data:`RECORDS`, then its own (``Algorithm.extra_records``)."""
+    return RECORDS + tuple(n for n in algorithm.extra_records if n not in RECORDS)
+
+
 @dataclass
 class SimulationResult:
     """Per-run records: ``records[name]`` is ``(R, len(k))``; ``diverged_at`` is ``(R,)``."""
@@ -98,7 +103,7 @@ class SimulationResult:
         import pandas as pd
         R, K = self.n_runs, self.k.shape[0]
         cols = {"run": np.repeat(np.arange(self.run_offset, self.run_offset + R), K), "k": np.tile(self.k, R)}
-        for name in RECORDS:
+        for name in self.records:          # RECORDS, then the algorithm's own (Algorithm.extra_records)
             cols[name] = self.records[name].reshape(-1)
         da = np.repeat(self.diverged_at, K)
         cols["diverged"] = (da >= 0) & (da <= cols["k"])
@@ -112,7 +117,7 @@ class SimulationResult:
                                     max_query_dist2=first.max_query_dist2, meta=first.meta,
                                     run_offset=first.run_offset)
         return SimulationResult(
-            k=first.k, records={n: np.concatenate([p.records[n] for p in parts]) for n in RECORDS},
+            k=first.k, records={n: np.concatenate([p.records[n] for p in parts]) for n in first.records},
             diverged_at=np.concatenate([p.diverged_at for p in parts]),
             max_query_dist2=np.concatenate([p.max_query_dist2 for p in parts]), meta=first.meta,
             run_offset=first.run_offset)
@@ -187,7 +192,8 @@ def step_sizes(gamma: float, schedule: "str | Callable[[int], float]", n_iter: i
         out = SCHEDULES[schedule](gamma, k)
     else:
         raise BoundlabError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
-    if not np.all(np.isfinite(out)) or np.any(out <= 0):
+    if not np.all(np.isfinite(out)) or np.any(out < 0) or (np.any(out == 0) and not (gamma == 0 and schedule ==
+                                                                                        "constant")):
         raise BoundlabError("schedule: every step size must be finite and > 0")
     return out
 
@@ -204,14 +210,17 @@ def resolve_gamma(algorithm: Algorithm, problem: Problem, gamma: "float | str | 
     if gamma is None or gamma == "theory":
         if bound is None:
             which = algorithm.step_bound_name()
-            why = ("it has no step-size result" if which is None else
+            why = (getattr(algorithm, "no_step_reason", "it has no step-size result") if which is None else
                    f"{which} is undefined or not > 0 at these constants (a biased operator has no omega; "
                    "alpha_dwn = 0 has no memory)")
             raise BoundlabError(f"gamma: no theoretical step size for '{algorithm.name}': {why}; give gamma "
                                 "explicitly")
         return bound, bound
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma <= 0:
-        raise BoundlabError(f"gamma must be a finite number > 0 or 'theory', got {gamma!r}")
+    zero_ok = getattr(algorithm, "zero_step_ok", False)     # pure gossip: a decentralized algorithm at gamma = 0
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma < 0 \
+            or (gamma == 0 and not zero_ok):
+        raise BoundlabError(f"gamma must be a finite number > 0{' (or 0)' if zero_ok else ''} or 'theory', "
+                            f"got {gamma!r}")
     if bound is not None and gamma > bound * (1 + 1e-12) and not allow_large_step:
         raise BoundlabError(f"gamma = {gamma:.6g} is above the theory's bound {bound:.6g} for '{algorithm.name}' "
                             f"({algorithm.step_bound_name()}); set allow_large_step = true (--allow-large-step) to run it")
@@ -277,7 +286,8 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
         if processes == 1:
             bar = _progress_bar(progress, len(starts) * n_iter, algorithm.name)
             # several batches write their records straight into the final arrays (no concatenation)
-            full = {n: np.full((n_runs, ks.shape[0]), np.nan) for n in RECORDS} if len(starts) > 1 else None
+            full = ({n: np.full((n_runs, ks.shape[0]), np.nan) for n in record_names(algorithm)}
+                    if len(starts) > 1 else None)
             try:
                 for r0, r1 in zip(starts, stops):
                     out = None if full is None else {n: a[r0:r1] for n, a in full.items()}
@@ -365,7 +375,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     ctx = Context(problem, RunRNG(seed, r0, r1), algo.up, algo.down, algo.p)
     st = algo.init_state(ctx, problem.w0)
     if rec is None:
-        rec = {n: np.full((R, ks.shape[0]), np.nan) for n in RECORDS}
+        rec = {n: np.full((R, ks.shape[0]), np.nan) for n in record_names(algo)}
     is_ck = np.zeros(n_iter + 1, dtype=bool)
     is_ck[ks] = True
     diverged_at = np.full(R, -1)
@@ -411,6 +421,9 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
         rec["excess_loss_hat"][:, j] = loss_hat
         rec["bits_up"][:, j] = ctx.bits_up
         rec["bits_down"][:, j] = ctx.bits_down
+        if algo.extra_records:                                   # the algorithm's own records
+            for name, value in algo.record_extra(st, ctx).items():
+                rec[name][:, j] = value
         j += 1
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -251,7 +251,7 @@ def run_point(cfg: dict[str, Any], plugins: tuple[str, ...] = ()) -> dict[str, A
     from boundlab.simulate.blas import single_threaded_blas
     with single_threaded_blas() as pinned:
         res = C.run_config(cfg, progress=False)
-    arrays = {f"rec_{n}": res.records[n] for n in RECORDS}
+    arrays = {f"rec_{n}": res.records[n] for n in res.records}
     arrays.update(k=res.k, diverged_at=res.diverged_at, max_query_dist2=res.max_query_dist2)
     meta = {kk: v for kk, v in res.meta.items()}
     meta["blas_single_thread"] = pinned
@@ -303,7 +303,7 @@ class Cache:
                 if not need <= names:
                     return f"damaged: arrays missing ({', '.join(sorted(need - names)[:3])})"
                 stored = json.loads(str(z["meta_json"])).get("key")
-                for n in need - {"meta_json"}:
+                for n in names - {"meta_json"}:
                     z[n]                                  # reads (and CRC-checks) every array
         except Exception as err:  # noqa: BLE001 - BadZipFile, EOFError, ValueError, OSError...: all mean damaged
             return f"damaged: {type(err).__name__}"
@@ -373,7 +373,7 @@ class Cache:
     def load(self, key: str) -> tuple[SimulationResult, dict[str, Any]]:
         with np.load(self.path(key), allow_pickle=False) as z:
             meta = json.loads(str(z["meta_json"]))
-            res = SimulationResult(k=z["k"], records={n: z[f"rec_{n}"] for n in RECORDS},
+            res = SimulationResult(k=z["k"], records={n[4:]: z[n] for n in z.files if n.startswith("rec_")},
                                    diverged_at=z["diverged_at"], max_query_dist2=z["max_query_dist2"],
                                    meta=meta["result"])
         return res, meta

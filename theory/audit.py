@@ -57,6 +57,8 @@ class ResultAudit:
 
     @property
     def verdict(self) -> str:
+        if self.result.status == Status.U:
+            return "placeholder (unsourced: no formula to audit)"
         if not self.defects:
             return "consistent"
         return "defects (known: flagged [S?])" if self.result.status == Status.S_DOUBT else "DEFECTS"

@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
                             "or --list")
     from boundlab.theory.core import get
     result = get(args.name)
+    if result.statement is None:     # a claim without a formula, or an unsourced placeholder: shown, not evaluated
+        print(f"{result.name} {result.status.tag}  {result.title}\n  source: {result.source}\n  no formula"
+              + (f" (it extends {', '.join(result.extends)})" if result.extends else "")
+              + (f"\n  notes: {result.notes}" if result.notes else ""))
+        return 0
     values = parse_constants(args.constants)
     if args.from_run:
         values = {**run_constants(args.from_run, result), **values}
@@ -98,9 +103,12 @@ def listing(fmt: str = "text") -> str:
         return json.dumps([{"name": r.name, "status": r.status.value, "kind": r.kind, "title": r.title,
                             "inputs": r.inputs(), "source": str(r.source)} for r in results], indent=2)
     width = max(len(r.name) for r in results)
-    lines = [f"{r.name:<{width}}  {r.status.tag:<5} {r.kind:<10} {r.title}" for r in results]
-    return "\n".join(lines + ["", "Tags: [S] printed on the slides, [S?] printed but doubtful, [D] derived, "
-                                  "[O] order only (constants unknown)."])
+    tag = max(len(r.status.tag) for r in results)
+    lines = [f"{r.name:<{width}}  {r.status.tag:<{tag}} {r.kind:<10} {r.title}" for r in results]
+    return "\n".join(lines + ["", "Tags: [S] printed on the slides or stated in a seed's abstract, [S?] printed but "
+                                  "doubtful, [D] derived, [O] order only (constants unknown), [unsourced] a "
+                                  "placeholder: the sources say it exists but its formula could not be read (no "
+                                  "number is encoded)."])
 
 
 def _fmt(x: np.ndarray) -> str:

@@ -34,6 +34,9 @@ class Status(enum.Enum):
     S_DOUBT = "S?"  # printed, but garbled or doubtful: encoded as printed, flagged
     D = "D"  # derived from [S] items (derivation in the docstring)
     O = "O"  # order-level only: absolute constants unknown, never exact
+    #: a result the sources state exists but whose formula could not be read (THEORY-SEEDS.md §8): registered as a
+    #: placeholder without a statement, its notes saying what is missing; never evaluated, never checked
+    U = "unsourced"
 
     @property
     def tag(self) -> str:
@@ -109,7 +112,7 @@ class Result:
 
     name: str  # registry key, also the command-line name
     title: str  # e.g. "Theorem 5 (local variance of MCM)"
-    kind: str  # "assumption" | "definition" | "bound" | "recursion" | "order" | "operator" | "extension"
+    kind: str  # "assumption" | "definition" | "bound" | "recursion" | "order" | "operator" | "extension" | "claim"
     status: Status
     source: Source
     statement: sp.Expr | sp.Rel | None
@@ -166,6 +169,8 @@ class Result:
         and which checkable hypotheses hold at these constants.
         """
         if self.statement is None:
+            if self.status == Status.U:
+                raise BoundlabError(f"{self.name} is unsourced: its formula could not be read ({self.notes})")
             raise BoundlabError(f"{self.name} has no formula of its own: it extends {', '.join(self.extends)}")
         vals = sy.validate(values)
         needed = self.inputs()
@@ -257,7 +262,7 @@ def _load_all() -> None:
     # Importing the modules registers their results, in the order of the formula sheet.
     import importlib
 
-    for module in ("assumptions", "definitions", "results", "baselines", "operators", "identities"):
+    for module in ("assumptions", "definitions", "results", "baselines", "operators", "identities", "decentralized"):
         importlib.import_module(f"boundlab.theory.{module}")
 
 
@@ -405,7 +410,7 @@ def encode(name: str, title: str, kind: str, status: Status, source: Source, *,
     return wrap
 
 
-_KINDS = ("assumption", "definition", "bound", "recursion", "order", "operator", "extension")
+_KINDS = ("assumption", "definition", "bound", "recursion", "order", "operator", "extension", "claim")
 
 
 def declare(name: str, statement: sp.Basic | None = None, *, title: str = "", kind: str = "bound",
@@ -432,7 +437,7 @@ def declare(name: str, statement: sp.Basic | None = None, *, title: str = "", ki
     try:
         status = status if isinstance(status, Status) else Status(str(status).strip("[]"))
     except ValueError:
-        raise BoundlabError(f"status must be one of S, S?, D, O, got {status!r}") from None
+        raise BoundlabError(f"status must be one of S, S?, D, O, unsourced, got {status!r}") from None
     if rhs is not None:
         if statement is not None or lhs is None:
             raise BoundlabError(f"{name}: give either a sympy statement, or lhs= and rhs= (a plain Python bound)")

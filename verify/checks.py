@@ -222,6 +222,7 @@ def structural_facts(problem, algorithm) -> dict[str, bool]:
         "uplink attains A1": bool(algorithm.up.tight),
         "downlink attains A1": bool(algorithm.down.tight),
         "equal groups": len(set(getattr(algorithm, "group_sizes", [1]))) == 1,
+        "subtractive dither": not getattr(algorithm.up, "relative", True),
     }
 
 
@@ -280,6 +281,7 @@ def alpha_sweep(factors: tuple[float, ...], runs: int) -> list[Check]:
 def quick_suite() -> list:
     """Every check, at the size that keeps ``boundlab verify`` under a minute on two cores."""
     from boundlab.verify.controls import understated_randk
+    from boundlab.verify.decentralized import decentralized_checks
     from boundlab.verify.kinds import ParticipationCheck
     from boundlab.verify.symbolic import symbolic_checks
 
@@ -398,6 +400,8 @@ def quick_suite() -> list:
                            note="THEORY.md 7.8: the bare 1/(pN) rule would give a mean 2.44 times too large"),
         # ---------------------------------------------------------------- [O] orders: limit variance vs omega_dwn
         *limit_variance_orders(100),
+        # ---------------------------------------------------------------- decentralized training (seed 001)
+        *decentralized_checks(),
         # ---------------------------------------------------------------- negative controls: each must fail
         *negative_controls(),
         OperatorCheck("A1 control: rand-k declaring half its omega", "randk:k=3", 10, 20_000, control=True,
