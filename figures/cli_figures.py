@@ -6,6 +6,8 @@
   boundlab figures tightness --out DIR [--from-csv FILE]   3. measured/bound of every verify check
   boundlab figures step-sizes --out DIR           4. gamma_max and its three pieces vs omega
   boundlab figures step-edge --out DIR            5. the measured step-size edge vs omega (MCM, Artemis, Dore)
+  boundlab figures decentralized --out DIR        6. decentralized training: consensus, loss vs bits, gossip
+                                                     thresholds, the rate against nT
 
 Each figure is written as NAME.png and NAME.pdf, with the plotted data in NAME.csv and the
 settings in NAME.meta.json; existing files are kept unless --overwrite. Bands are the mean over
@@ -24,10 +26,11 @@ from typing import Any
 from boundlab.errors import BoundlabError
 from boundlab.simulate import config as C
 
-FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge")
-ORDER = ("step-sizes", "limit-variance", "convergence", "step-edge", "tightness")  # cheap first; verify (external) last
+FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge", "decentralized")
+ORDER = ("step-sizes", "decentralized", "limit-variance", "convergence", "step-edge",
+         "tightness")  # cheap first; verify (external) last
 FILE_NAMES = {"limit-variance": "limit_variance", "convergence": "convergence", "tightness": "tightness",
-              "step-sizes": "step_sizes", "step-edge": "step_edge"}
+              "step-sizes": "step_sizes", "step-edge": "step_edge", "decentralized": "decentralized"}
 
 
 def _gamma(text: str) -> "float | str":
@@ -75,6 +78,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g4.add_argument("--step-N", type=int, default=20, help="number of workers N (default 20)")
     g4.add_argument("--step-omega-up", type=float, default=20 ** 0.5,
                     help="omega_up of panel (b) (default sqrt(20): s-quantization s = 1, d = 20)")
+    g6 = parser.add_argument_group("figure 6: decentralized training")
+    g6.add_argument("--dec-graph", default="ring", help="graph of panels a-c (default ring)")
+    g6.add_argument("--dec-n", type=int, default=8, help="nodes (default 8)")
+    g6.add_argument("--dec-compressor", default="randk:k=3", help="operator of every compressed algorithm (d = 4)")
+    g6.add_argument("--dec-gamma", type=float, default=0.05, help="step size (default 0.05; no rule is sourced)")
     gp = parser.add_argument_group("problem of figure 1 and of figure 2's quadratic (keys of 'boundlab simulate')")
     for key in C.keys():
         if key.section == "problem":
@@ -117,6 +125,11 @@ def settings_of(fig: str, args: argparse.Namespace, overrides: dict[str, Any]):
     elif fig == "step-edge":
         common.positive_int(_first(args.runs, 100), "runs (figure 5)", 2)
         return None
+    elif fig == "decentralized":
+        from boundlab.figures import decentralized
+        s = decentralized.Settings(runs=_first(args.runs, 200), iterations=_first(args.iterations, 300),
+                                   graph=args.dec_graph, n=args.dec_n, compressor=args.dec_compressor,
+                                   gamma=args.dec_gamma, seed=args.seed)
     else:  # tightness
         if args.from_csv and not os.path.isfile(args.from_csv):
             raise BoundlabError(f"from-csv: {args.from_csv} is not a file")
@@ -172,6 +185,11 @@ def run(args: argparse.Namespace) -> int:
         elif fig == "convergence":
             paths, _, _ = convergence.make(settings[fig], args.out)
             extra = ""
+        elif fig == "decentralized":
+            from boundlab.figures import decentralized
+            paths, _, meta = decentralized.make(settings[fig], args.out)
+            extra = "; omega*: " + ", ".join(f"{t['graph']} n={t['n']} {t['omega_star']:.3g}"
+                                             for t in meta["thresholds"])
         else:
             try:
                 if args.from_csv:

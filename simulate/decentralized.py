@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from boundlab.errors import BoundlabError
-from boundlab.simulate.algorithms import ALGORITHMS, Algorithm, State, sq_norm
+from boundlab.simulate.algorithms import ALGORITHMS, Algorithm, State, ef_scale, sq_norm
 from boundlab.simulate.graphs import Graph, make_graph
 
 
@@ -265,7 +265,10 @@ class ChocoSGD(Decentralized):
        :math:`\hat x_{t+1}^{(j)}=\hat x_t^{(j)}+q_t^{(j)}`;
     3. :math:`x_{t+1}^{(i)}=x_{t+\frac12}^{(i)}+\gamma_c\sum_jW_{ij}(\hat x_{t+1}^{(j)}-\hat x_{t+1}^{(i)})`.
 
-    ``consensus_step`` is :math:`\gamma_c` in (0, 1]."""
+    ``consensus_step`` is :math:`\gamma_c` in (0, 1]. CHOCO needs a contraction
+    (:math:`\mathbb E\|\mathcal C(x)-x\|^2\le(1-\delta)\|x\|^2`): an unbiased operator is scaled by
+    :math:`1/(1+\omega)` (:func:`~boundlab.simulate.algorithms.ef_scale`, :math:`\delta=1/(1+\omega)`), as in
+    error feedback; a biased one (top-k) is used as it is."""
 
     needs_omega = False
     biased_ok = True
@@ -284,10 +287,12 @@ class ChocoSGD(Decentralized):
     def init_state(self, ctx, w0):
         st = super().init_state(ctx, w0)
         st.copies = np.zeros_like(st.w_hat)                        # x_hat_0 = 0 (KLSJ20)
+        self.scale = ef_scale(self.up, ctx.d) if getattr(self.up, "relative", True) else 1.0
         return st
 
     def step(self, st, ctx, gamma, k):
         X = st.w_hat
         half = X - gamma * ctx.gradients(X)                        # 1.
-        st.copies = st.copies + self.send(half - st.copies, ctx)   # 2.
+        q = self.send(half - st.copies, ctx)
+        st.copies = st.copies + (q if self.scale == 1.0 else self.scale * q)   # 2. (a contraction: ef_scale)
         self.finish(st, half + self.consensus_step * (mix(st.copies, self.W) - st.copies))   # 3.

@@ -276,6 +276,23 @@ def _plain(name, result, kind, algorithm, params, runs, iterations, at, bindings
                  bindings=bindings, **kw)
 
 
+def rate_checks(runs: int = 200) -> list:
+    """The O(1/sqrt(nT)) claim as fitted exponents: DCD and ECD (dither) over T on a ring of 8, DCD over n on the
+    complete graph (also drawn by ``boundlab figures decentralized``)."""
+    problem = {**RING5, "mu": 0.0, "B2": 1.0, "sigma": 1.0}
+    return [
+        RateOrderCheck("dcd_ecd_rate DCD in T", "dcd-psgd", {"compressor": RK3}, problem, "T",
+                       (100, 200, 400, 800, 1600), 8, 0.2, runs),
+        RateOrderCheck("dcd_ecd_rate ECD dither in T", "ecd-psgd", {"compressor": "dither:step=0.2"}, problem, "T",
+                       (100, 200, 400, 800, 1600), 8, 0.2, runs),
+        # in n: homogeneous nodes started at the optimum, so that the instances drawn for each n differ in nothing
+        # the rate depends on (the stationary noise ~ gamma sigma^2/n is then the whole quantity); T = 2000, many
+        # times the noise's warm-up time 1/(2 gamma lambda_min) <= 120 steps, so that the warm-up does not bend it
+        RateOrderCheck("dcd_ecd_rate DCD in n (complete graph)", "dcd-psgd", {"compressor": RK3, "graph": "complete"},
+                       {**problem, "B2": 0.0, "w0": 0.0}, "n", (2, 4, 8, 16, 32), 2000, 0.2, runs),
+    ]
+
+
 def decentralized_checks(scale: int = 1) -> list:
     """The quick suite's decentralized checks (``scale`` multiplies the runs, for the full suite)."""
     ring8 = {**RING5, "N": 8}
@@ -316,18 +333,7 @@ def decentralized_checks(scale: int = 1) -> list:
                {"compressor": "dither:step=0.2", "graph": "ring"}, 20_000 * scale, 30, (2, 4, 9, 29),
                (("estimate_error2", "estimate_error2", 0),), problem={**RING5, "N": 6, "d": 5},
                note="D6: T = k + 1 = 3, 5, 10, 30; a subtractive dither of step 0.2 (error variance d step^2/12)"),
-        RateOrderCheck("dcd_ecd_rate DCD in T", "dcd-psgd", {"compressor": RK3},
-                       {**RING5, "mu": 0.0, "B2": 1.0, "sigma": 1.0}, "T", (100, 200, 400, 800, 1600), 8, 0.2,
-                       200 * scale),
-        RateOrderCheck("dcd_ecd_rate ECD dither in T", "ecd-psgd", {"compressor": "dither:step=0.2"},
-                       {**RING5, "mu": 0.0, "B2": 1.0, "sigma": 1.0}, "T", (100, 200, 400, 800, 1600), 8, 0.2,
-                       200 * scale),
-        # in n: homogeneous nodes started at the optimum, so that the instances drawn for each n differ in nothing
-        # the rate depends on (the stationary noise ~ gamma sigma^2/n is then the whole quantity); T = 2000, many times
-        # the noise's warm-up time 1/(2 gamma lambda_min) <= 120 steps, so that the warm-up does not bend the slope
-        RateOrderCheck("dcd_ecd_rate DCD in n (complete graph)", "dcd-psgd", {"compressor": RK3, "graph": "complete"},
-                       {**RING5, "mu": 0.0, "B2": 0.0, "sigma": 1.0, "w0": 0.0}, "n", (2, 4, 8, 16, 32), 2000, 0.2,
-                       200 * scale),
+        *rate_checks(200 * scale),
         RateOrderCheck("ECD with rand-k (a relative error) in T", "ecd-psgd", {"compressor": RK3},
                        {**RING5, "mu": 0.0, "B2": 1.0, "sigma": 1.0}, "T", (100, 200, 400, 800, 1600), 8, 0.2,
                        200 * scale, role="explore", note="outside ECD's (absolute) variance assumption on purpose: "
