@@ -20,11 +20,6 @@ RING5 = {"N": 5, "d": 4, "L": 2.0, "mu": 0.5, "B2": 1.0, "sigma": 0.4, "rotate":
 RK3, RK2 = "randk:k=3", "randk:k=2"      # d = 4: omega = 1/3 and 1 (A1 with equality)
 
 
-def _exact_row(name, kind, k, lhs, exact, result, values, tol=None):
-    from boundlab.verify.suite import Measurement
-    return Measurement(k, lhs, np.full(lhs.shape, exact), result=result, values=values)
-
-
 @dataclass(frozen=True)
 class ExactMomentCheck:
     """Monte-Carlo consensus error and distance of the average against the exact moment recursion (D4;
