@@ -10,7 +10,7 @@ from boundlab.theory.core import Status
 
 REL = 1e-12  # exact rational inputs: float rounding only
 
-RESULTS = {"dcd_ecd_rate", "naive_gossip_fails", "dcd_replicas_exact", "dcd_update_error", "naive_avg_error",
+RESULTS = {"dcd_ecd_rate", "naive_gossip_fails", "dcd_needs_condition", "dcd_replicas_exact", "dcd_update_error", "naive_avg_error",
            "naive_plateau", "dcd_moments", "gossip_sufficient", "ecd_estimate_error"}
 UNSOURCED = {"dcd_theorem", "ecd_theorem", "dcd_step_size", "ecd_step_size", "dcd_compression_condition",
              "ecd_variance_assumption"}
@@ -66,8 +66,9 @@ def test_dcd_moments_is_an_equality_of_sums():
 
 
 def test_tags_and_unsourced_placeholders():
-    assert {get(n).status for n in RESULTS - {"dcd_ecd_rate", "naive_gossip_fails"}} == {Status.D}
-    assert get("naive_gossip_fails").status == Status.S
+    claims = {"naive_gossip_fails", "dcd_needs_condition"}
+    assert {get(n).status for n in RESULTS - {"dcd_ecd_rate"} - claims} == {Status.D}
+    assert {get(n).status for n in claims} == {Status.S} and all(get(n).statement is None for n in claims)
     for name in UNSOURCED:
         r = get(name)
         assert r.status == Status.U and r.statement is None and r.notes.startswith("UNSOURCED")

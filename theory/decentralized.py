@@ -54,6 +54,15 @@ register(Result("naive_gossip_fails", "Naive compression of the exchanged models
                        "by naive_avg_error (D3) and the exact mean-square divergence of boundlab.simulate."
                        "exact_decentralized."))
 
+register(Result("dcd_needs_condition", "DCD-PSGD needs a hard limit on the compression strength; ECD-PSGD degrades "
+                 "gradually", "claim", Status.S,
+                 Source.cite("REV001: NeurIPS 2018 public review of seed 001 (a secondary source, [S2])"), None,
+                 algorithms=PAPER, latex=r"\text{DCD: a hard condition on the compression; ECD: gradual degradation}",
+                 notes="A claim without a formula, read in a public review [S2] (the condition itself is unsourced: "
+                       "dcd_compression_condition). boundlab measures the hard limit of DCD's compressed gossip "
+                       "exactly: the threshold omega* where the spectral radius of its moment map crosses 1 "
+                       "(gossip_sufficient's checks; boundlab.simulate.exact_decentralized.gossip_threshold)."))
+
 # --------------------------------------------------------------------------- [D] identities (D1-D6)
 @encode("dcd_replicas_exact", "DCD-PSGD's replicas equal the owners' models (D1)", "bound", Status.D,
         _derived("D1"), algorithms=("DCD-PSGD",),
