@@ -127,11 +127,21 @@ def test_interrupt_while_writing_leaves_the_old_files(tmp_path, capsys, monkeypa
 
 def test_a_real_ctrl_c_gives_no_traceback(tmp_path):
     out = tmp_path / "r.csv"
+    # PYTHONFAULTHANDLER: if the child ever ignores the interrupt, SIGABRT makes it print where it is
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "boundlab", "simulate", "--runs", "200", "--iterations", "200000",
-                             "--checkpoints", "1000", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--checkpoints", "1000", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate()
+        import signal as s
+        pytest.fail(f"the interrupt was not handled (SIGINT handler in the test process: "
+                    f"{s.getsignal(s.SIGINT)}, blocked: {s.pthread_sigmask(s.SIG_BLOCK, [])}); child:\n{err[-3000:]}")
     assert proc.returncode == 130 and "Traceback" not in err and "nothing written" in err
     assert not out.exists() and _no_temporaries(tmp_path)
 
