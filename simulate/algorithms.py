@@ -802,5 +802,5 @@ class RandMCMReset(RandMCM):
             st.H[:] = H_bar[:, None, :]
 
 
-# The decentralized algorithms (their own module, the same engine and registry).
-from boundlab.simulate import decentralized  # noqa: E402,F401
+# The decentralized and the stale-gradient algorithms (their own modules, the same engine and registry).
+from boundlab.simulate import decentralized, delayed  # noqa: E402,F401

@@ -93,6 +93,9 @@ HELP: dict[str, str] = {
     "algorithm.order": "d-psgd: 'gossip-gradient' (X W - gamma G) or 'gradient-gossip' ((X - gamma G) W)",
     "algorithm.init_spread": "decentralized: start off consensus, x_0^(i) = w0 + init_spread (b_i - b_bar)",
     "algorithm.consensus_step": "choco-sgd: consensus step gamma_c in (0, 1]",
+    "algorithm.delay": "delayed-cgd: the largest delay tau (fixed: every delay)",
+    "algorithm.delays": "delayed-cgd: 'fixed', 'iid' (uniform on 0..delay) or 'markov' (a lazy reflected walk)",
+    "algorithm.switch": "delayed-cgd, markov delays: probability of a move per iteration",
 }
 
 

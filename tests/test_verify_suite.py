@@ -142,7 +142,7 @@ def test_report_formats(quick):
     assert md.count("\n| ") == len(quick.rows) + 1 and "Bonferroni" in md
     table = render(quick, "table")
     assert "0 violated" in table and "Findings on doubtful [S?] items" in table
-    assert "Negative controls: 7 of 7 fail as they must" in table and "fails as it must" in table
+    assert "Negative controls: 8 of 8 fail as they must" in table and "fails as it must" in table
     frame = quick.to_frame()
     assert {"check", "tag", "kind", "ratio", "ratio_low", "ratio_high", "verdict"} <= set(frame.columns)
     assert np.isfinite(frame.loc[frame.kind == "equality", "ratio"]).all()

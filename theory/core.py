@@ -262,7 +262,8 @@ def _load_all() -> None:
     # Importing the modules registers their results, in the order of the formula sheet.
     import importlib
 
-    for module in ("assumptions", "definitions", "results", "baselines", "operators", "identities", "decentralized"):
+    for module in ("assumptions", "definitions", "results", "baselines", "operators", "identities", "decentralized",
+                   "stale"):
         importlib.import_module(f"boundlab.theory.{module}")
 
 

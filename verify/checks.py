@@ -173,6 +173,7 @@ def bind(res, k: int, needed: set[str], extra: tuple[tuple[str, str, int], ...] 
         "local_gap2": lambda: at("local_gap2", k), "grad2_hat_prev": lambda: at("grad2_hat", k),
         "grad2_hat_prev2": lambda: at("grad2_hat", k - 1) if k >= 2 else np.zeros(res.n_runs),
         "excess_loss_prev": lambda: at("excess_loss", k - 1), "excess_loss_hat_prev": lambda: at("excess_loss_hat", k),
+        "excess_loss": lambda: at("excess_loss", k), "excess_loss_0": lambda: at("excess_loss", 0),
         "excess_loss_avg": lambda: at("excess_loss_avg", k), "k": lambda: k, "K": lambda: k,
         **{name: (lambda name=name: at(name, k)) for name in
            ("ghat2", "zeta2", "contracted_dist2", "down_noise2", "memory_residual2", "local_bias")},
@@ -223,6 +224,8 @@ def structural_facts(problem, algorithm) -> dict[str, bool]:
         "downlink attains A1": bool(algorithm.down.tight),
         "equal groups": len(set(getattr(algorithm, "group_sizes", [1]))) == 1,
         "subtractive dither": not getattr(algorithm.up, "relative", True),
+        "exact gradients": problem.sigma2 == 0 and not getattr(algorithm, "delay", 0),
+        "A = L I": problem.mu == problem.L,
     }
 
 
@@ -282,6 +285,7 @@ def quick_suite() -> list:
     """Every check, at the size that keeps ``boundlab verify`` under a minute on two cores."""
     from boundlab.verify.controls import understated_randk
     from boundlab.verify.decentralized import decentralized_checks
+    from boundlab.verify.stale import stale_checks
     from boundlab.verify.kinds import ParticipationCheck
     from boundlab.verify.symbolic import symbolic_checks
 
@@ -402,6 +406,8 @@ def quick_suite() -> list:
         *limit_variance_orders(100),
         # ---------------------------------------------------------------- decentralized training (seed 001)
         *decentralized_checks(),
+        # ---------------------------------------------------------------- stale compressed gradients (seed 002)
+        *stale_checks(),
         # ---------------------------------------------------------------- negative controls: each must fail
         *negative_controls(),
         OperatorCheck("A1 control: rand-k declaring half its omega", "randk:k=3", 10, 20_000, control=True,
