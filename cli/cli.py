@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worst": ("boundlab.verify.cli_worst", "search the tightest instance of a bound on exact expectations"),
     "figures": ("boundlab.figures.cli_figures", "plot limit variance, convergence, tightness, step sizes, step edge"),
     "sweep": ("boundlab.simulate.cli_sweep", "run a grid of simulations in parallel, cached and resumable"),
+    "operators": ("boundlab.simulate.cli_operators", "place every compression operator on the bits/variance plane"),
 }
 DEFAULT_COMMAND = "summary"
 

@@ -8,6 +8,8 @@
   boundlab figures step-edge --out DIR            5. the measured step-size edge vs omega (MCM, Artemis, Dore)
   boundlab figures decentralized --out DIR        6. decentralized training: consensus, loss vs bits, gossip
                                                      thresholds, the rate against nT
+  boundlab figures stale-edge --out DIR           7. the exact mean-square edge gamma*(tau, omega) with stale
+                                                     gradients, and the measured divergence onset
 
 Each figure is written as NAME.png and NAME.pdf, with the plotted data in NAME.csv and the
 settings in NAME.meta.json; existing files are kept unless --overwrite. Bands are the mean over
@@ -26,11 +28,12 @@ from typing import Any
 from boundlab.errors import BoundlabError
 from boundlab.simulate import config as C
 
-FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge", "decentralized")
-ORDER = ("step-sizes", "decentralized", "limit-variance", "convergence", "step-edge",
+FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge", "decentralized", "stale-edge")
+ORDER = ("step-sizes", "decentralized", "stale-edge", "limit-variance", "convergence", "step-edge",
          "tightness")  # cheap first; verify (external) last
 FILE_NAMES = {"limit-variance": "limit_variance", "convergence": "convergence", "tightness": "tightness",
-              "step-sizes": "step_sizes", "step-edge": "step_edge", "decentralized": "decentralized"}
+              "step-sizes": "step_sizes", "step-edge": "step_edge", "decentralized": "decentralized",
+              "stale-edge": "stale_edge"}
 
 
 def _gamma(text: str) -> "float | str":
@@ -125,6 +128,9 @@ def settings_of(fig: str, args: argparse.Namespace, overrides: dict[str, Any]):
     elif fig == "step-edge":
         common.positive_int(_first(args.runs, 100), "runs (figure 5)", 2)
         return None
+    elif fig == "stale-edge":
+        common.positive_int(_first(args.runs, 64), "runs (figure 7)", 2)
+        return None
     elif fig == "decentralized":
         from boundlab.figures import decentralized
         s = decentralized.Settings(runs=_first(args.runs, 200), iterations=_first(args.iterations, 300),
@@ -185,6 +191,12 @@ def run(args: argparse.Namespace) -> int:
         elif fig == "convergence":
             paths, _, _ = convergence.make(settings[fig], args.out)
             extra = ""
+        elif fig == "stale-edge":
+            from boundlab.figures import stale_edge
+            paths, frame, _ = stale_edge.make(args.out, seed=args.seed, runs=_first(args.runs, 64))
+            fixed = frame[frame.delays == "fixed"]
+            extra = "; onset/gamma* in [" + f"{(fixed.onset / fixed.gamma_star).min():.3g}, " \
+                    f"{(fixed.onset / fixed.gamma_star).max():.3g}]"
         elif fig == "decentralized":
             from boundlab.figures import decentralized
             paths, _, meta = decentralized.make(settings[fig], args.out)

@@ -115,9 +115,12 @@ COMPRESSORS: Registry[Compressor] = Registry("compressor")
 
 
 def make_compressor(spec: "str | Compressor", what: str = "compressor") -> Compressor:
-    """A compressor from a spec string (``"qsgd:s=1"``) or an existing instance."""
+    """A compressor from a spec string (``"qsgd:s=1"``; ``"randk:k=5+natural"``: a composition, applied left to right)
+    or an existing instance."""
     if isinstance(spec, Compressor):
         return spec
+    if isinstance(spec, str) and "+" in spec:
+        return Composed([make_compressor(part, what) for part in spec.split("+")])
     name, params = parse_spec(spec, what)
     try:
         return COMPRESSORS.create(name, params, what)
@@ -439,3 +442,171 @@ class SubtractiveDither(Compressor):
 
     def expected_bits(self, d: int) -> float:
         return float(FLOAT_BITS * d)
+
+
+def _random_round(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """lo or hi, hi with probability (u - lo)/(hi - lo) (u itself where lo = hi): unbiased rounding of u."""
+    width = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = draw * width < (u - lo)
+    return np.where(width > 0, np.where(up, hi, lo), u)
+
+
+@COMPRESSORS.register("natural", aliases=("natural-compression",), examples=("natural",))
+class NaturalCompression(Compressor):
+    r"""Natural compression (Horvath et al. 2019, THEORY-SEEDS.md 6.3 [S2]): each coordinate rounded at random to one
+    of the two powers of two around it, unbiasedly: for :math:`2^a\le|x_j|\le2^{a+1}`, :math:`\mathcal C(x)_j={\rm
+    sign}(x_j)2^{a+1}` w.p. :math:`(|x_j|-2^a)/2^a`, else :math:`{\rm sign}(x_j)2^a` (0 stays 0).
+
+    Variance per coordinate :math:`(2^{a+1}-|x_j|)(|x_j|-2^a)`; relative to :math:`x_j^2` it is :math:`(2-t)(t-1)/t^2`,
+    :math:`t=|x_j|/2^a\in[1,2]`, at most 1/8 (at t = 4/3): :math:`\omega=1/8`, attained when every
+    :math:`|x_j|/2^{\lfloor\log_2|x_j|\rfloor}=4/3` (not tight: other x do better).
+    Encoding: 9 bits per coordinate (a sign and an 8-bit exponent, float32's range).
+    """
+
+    tight = False
+    encoding = "per coordinate 1 sign bit + 8 exponent bits"
+
+    def omega(self, d: int) -> float:
+        return 0.125
+
+    def _bounds(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a = np.abs(x)
+        with np.errstate(divide="ignore"):
+            lo = np.where(a > 0, np.exp2(np.floor(np.log2(np.where(a > 0, a, 1.0)))), 0.0)
+        return a, lo, 2 * lo
+
+    def compress(self, x, rng):
+        a, lo, hi = self._bounds(x)
+        y = np.sign(x) * _random_round(a, lo, hi, rng.random(x.shape))
+        return y, 9.0 * x.shape[-1]
+
+    def coord_variance(self, x):
+        a, lo, hi = self._bounds(np.asarray(x, dtype=float))
+        return (hi - a) * (a - lo)
+
+    def expected_bits(self, d: int) -> float:
+        return 9.0 * d
+
+
+@COMPRESSORS.register("natural-dither", aliases=("natural-dithering",), examples=("natural-dither:s=2",
+                                                                                   "natural-dither:s=4"))
+class NaturalDithering(Compressor):
+    r"""Natural dithering (Horvath et al. 2019, THEORY-SEEDS.md 6.3 [S2]) with the l2 norm: :math:`u_j=|x_j|/\|x\|_2`
+    is rounded at random, unbiasedly, to one of the two neighbouring levels of :math:`\{0,2^{1-s},\dots,2^{-1},1\}`
+    (s levels above 0, in powers of two), and :math:`\mathcal C(x)_j=\|x\|_2{\rm sign}(x_j)\,\ell(u_j)`.
+
+    Variance per coordinate :math:`\|x\|^2(\ell_+-u_j)(u_j-\ell_-)`. ``omega`` is the published bound
+    :math:`\frac18+\frac{\sqrt d}{2^{s-1}}\min(1,\frac{\sqrt d}{2^{s-1}})` [S2: NAT, as implemented by FLPT; FLPT's
+    own code returns its input unquantized, so it is not a reference]; the contract battery computes the worst case
+    numerically and checks it is below. Encoding: a 32-bit norm, per coordinate a sign bit and
+    :math:`\lceil\log_2(s+1)\rceil` level bits.
+    """
+
+    tight = False
+    encoding = "a 32-bit norm; per coordinate 1 sign bit + ceil(log2(s+1)) level bits"
+
+    def __init__(self, s: int = 2) -> None:
+        self.s = _positive_int(s, "natural-dither: s (number of levels above 0)")
+
+    @property
+    def params(self) -> dict:
+        return {"s": self.s}
+
+    def omega(self, d: int) -> float:
+        r = math.sqrt(d) / 2 ** (self.s - 1)
+        return 0.125 + r * min(1.0, r)
+
+    def _levels(self, x: np.ndarray):
+        x = np.asarray(x, dtype=float)
+        norm = np.sqrt(np.einsum("...i,...i->...", x, x))[..., None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.where(norm > 0, np.abs(x) / np.where(norm > 0, norm, 1.0), 0.0)
+        floor_level = 2.0 ** (1 - self.s)                       # the smallest positive level
+        with np.errstate(divide="ignore"):
+            lo = np.where(u >= floor_level, np.exp2(np.floor(np.log2(np.maximum(u, floor_level)))), 0.0)
+        lo = np.minimum(lo, 1.0)
+        hi = np.where(u >= floor_level, np.minimum(2 * lo, 1.0), floor_level)
+        hi = np.where(lo >= 1.0, 1.0, hi)
+        return norm, u, lo, hi
+
+    def compress(self, x, rng):
+        norm, u, lo, hi = self._levels(x)
+        y = norm * np.sign(x) * _random_round(u, lo, hi, rng.random(np.shape(x)))
+        return y, self.expected_bits(np.shape(x)[-1])
+
+    def coord_variance(self, x):
+        norm, u, lo, hi = self._levels(x)
+        return norm**2 * (hi - u) * (u - lo)
+
+    def expected_bits(self, d: int) -> float:
+        return float(FLOAT_BITS + d * (1 + math.ceil(math.log2(self.s + 1))))
+
+
+class Composed(Compressor):
+    r"""Composition of independent operators, applied left to right: ``"randk:k=5+natural"`` is
+    :math:`\mathcal C_2(\mathcal C_1(x))` with :math:`\mathcal C_1` = rand-5, :math:`\mathcal C_2` = natural compression.
+
+    Unbiased if every part is; :math:`\omega\le\prod_i(1+\omega_i)-1` (from
+    :math:`\mathbb E\|\mathcal C_2(y)\|^2\le(1+\omega_2)\|y\|^2`, THEORY-SEEDS.md 6.2), with equality when every part
+    attains A1 with equality (``tight``). Masks compose into a mask:
+    :math:`\Gamma=(\Gamma_1+\mathbf 1\mathbf 1^\top)\odot(\Gamma_2+\mathbf 1\mathbf 1^\top)-\mathbf 1\mathbf 1^\top`.
+    Encoding: the first part's support (rand-k: k indices) and the last part's encoding of the values it keeps.
+    """
+
+    def __init__(self, parts: list[Compressor]) -> None:
+        if len(parts) < 2:
+            raise BoundlabError("a composition needs two operators or more, e.g. 'randk:k=5+natural'")
+        self.parts = parts
+        self.unbiased = all(p.unbiased for p in parts)
+        self.relative = all(getattr(p, "relative", True) for p in parts)
+        self.tight = all(p.tight for p in parts)
+        self.encoding = f"support of {parts[0].spec}; values as {parts[-1].spec}"
+
+    @property
+    def spec(self) -> str:
+        return "+".join(p.spec for p in self.parts)
+
+    name = "composed"
+
+    def check_dimension(self, d: int) -> None:
+        for p in self.parts:
+            p.check_dimension(d)
+
+    def omega(self, d: int) -> float:
+        out = 1.0
+        for p in self.parts:
+            out *= 1.0 + p.omega(d)
+        return out - 1.0
+
+    def contraction(self, d: int) -> float:
+        raise BoundlabError(f"compressor '{self.spec}' has no contraction factor")
+
+    def compress(self, x, rng):
+        y = x
+        for p in self.parts:
+            y, _ = p.compress(y, rng)
+        return y, self.expected_bits(x.shape[-1])
+
+    def mask_covariance(self, d: int) -> np.ndarray | None:
+        out = None
+        for p in self.parts:
+            g = p.mask_covariance(d)
+            if g is None:
+                return None
+            out = g if out is None else (out + 1.0) * (g + 1.0) - 1.0
+        return out
+
+    def coord_variance(self, x):
+        g = self.mask_covariance(np.shape(x)[-1])
+        return None if g is None else np.diag(g) * np.square(x)
+
+    def _support(self, d: int) -> tuple[int, float]:
+        first = self.parts[0]
+        if isinstance(first, RandK):
+            return first.k, float(first.k * index_bits(d))
+        return d, 0.0
+
+    def expected_bits(self, d: int) -> float:
+        kept, index = self._support(d)
+        return index + self.parts[-1].expected_bits(kept)

@@ -99,3 +99,23 @@ class DelayedCompressedGD(Algorithm):
     def record_extra(self, st, ctx):
         """``staleness2``: mean over workers of ||x_t - x_{t - tau_t^i}||^2 at the step that led to the checkpoint."""
         return {"staleness2": getattr(st, "staleness2", np.full(ctx.R, np.nan))}
+
+
+def divergence_onset(tau: int, omega: float, delays: str, start: float, seed: int = 0, runs: int = 64,
+                     iterations: int = 300) -> float:
+    """The smallest step of the grid ``start`` x 2^(j/8), j = -4..24, at which the typical run diverges: the median
+    over ``runs`` runs of ||x_K - x*||^2 / ||x_0 - x*||^2 above 1 + 1e-6 at K = ``iterations`` (f = ||x||^2/2, d = 4,
+    no noise, a Bernoulli operator of variance factor ``omega``). The 1e-6 keeps the edge itself, where a step may
+    leave every run's distance unchanged up to rounding, on the stable side. inf if none on the grid."""
+    from boundlab.simulate import make_algorithm, quadratic, simulate
+    problem = quadratic(N=1, d=4, L=1.0, mu=1.0, sigma=0.0, rotate=False, w0=1.0, seed=seed)
+    for j in range(-4, 25):
+        g = start * 2 ** (j / 8)
+        res = simulate(problem, make_algorithm("delayed-cgd", {"up": f"bernoulli:p={1 / (1 + omega)!r}",
+                                                               "delay": tau, "delays": delays}),
+                       n_runs=runs, n_iter=iterations, gamma=g, seed=seed + j + 10, checkpoints_spec=[iterations],
+                       allow_large_step=True, progress=False)
+        ratio = res["dist2"][:, -1] / res["dist2"][:, 0]
+        if np.median(np.where(np.isfinite(ratio), ratio, np.inf)) > 1 + 1e-6:
+            return g
+    return float("inf")

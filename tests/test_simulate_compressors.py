@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from boundlab.errors import BoundlabError
-from boundlab.simulate.compressors import COMPRESSORS, Compressor, make_compressor
+from boundlab.simulate.compressors import COMPRESSORS, Compressor, index_bits, make_compressor
 from boundlab.testing import operator_contract
 
 M = 20_000          # draws per Monte-Carlo check
@@ -54,7 +54,20 @@ BIASED = [s for s in SPECS if not make_compressor(s).unbiased]
 
 # The contract battery of boundlab.testing (the one a plug-in's operators get): unbiasedness, omega against the
 # closed form and Monte Carlo, bits, determinism and batch invariance, shapes; contraction for biased operators.
-test_operator_contract = operator_contract(*SPECS, d=D, draws=M)
+# compositions (THEORY-SEEDS.md 6.2): a sparsifier then a quantizer, and two masks (tight: omega is then exact)
+COMPOSED = ["randk:k=10+natural", "bernoulli:p=0.5+randk:k=10"]
+test_operator_contract = operator_contract(*SPECS, *COMPOSED, d=D, draws=M)
+
+
+def test_composition_omega_and_mask():
+    op = make_compressor("bernoulli:p=0.5+randk:k=10")
+    # (1 + 1)(1 + (20/10 - 1)) - 1 = 3, attained: both parts attain A1 with equality
+    assert op.omega(D) == pytest.approx(3.0) and op.tight and op.unbiased
+    x = np.random.default_rng(4).standard_normal(D)
+    assert op.variance(x[None])[0] == pytest.approx(3.0 * x @ x, rel=1e-12)
+    nat = make_compressor("randk:k=10+natural")
+    assert nat.omega(D) == pytest.approx(2 * 1.125 - 1) and not nat.tight
+    assert nat.expected_bits(D) == 10 * index_bits(D) + 9 * 10       # k indices + 9 bits per kept value
 
 
 @pytest.mark.parametrize("spec", BIASED)
@@ -130,3 +143,28 @@ def test_k_above_d():
         make_compressor("randk:k=21").check_dimension(20)
     with pytest.raises(BoundlabError, match=r"k must be in \[1, d=20\]"):
         make_compressor("topk:k=21").check_dimension(20)
+
+
+def test_the_battery_sees_a_worst_case_above_the_declared_omega_and_bits_below_the_floor():
+    from boundlab.testing import operator_floor, operator_worst_case
+    op = make_compressor("randk:k=5")
+    op.omega = lambda d: 0.5 * (d / 5 - 1)                  # half the truth: the search finds d/k - 1
+    with pytest.raises(AssertionError, match="worst case found above"):
+        operator_worst_case(op, D)
+    op = make_compressor("qsgd:s=1")
+    op.expected_bits = lambda d: 1.0                       # 1 bit for 20 coordinates: floor 1/(4^0.05 - 1) = 13.9
+    with pytest.raises(AssertionError, match="below the bits floor"):
+        operator_floor(op, D)
+
+
+def test_natural_operators_quantize():
+    """Natural compression sends signed powers of two; natural dithering levels of the norm in {0, 2^(1-s)..1}
+    (a public implementation returns its input unquantized: THEORY-SEEDS.md 6.3)."""
+    x = np.random.default_rng(2).standard_normal((64, D))
+    y, _ = make_compressor("natural").compress(x, np.random.default_rng(3))
+    mags = np.abs(y[y != 0])
+    assert np.allclose(np.log2(mags), np.round(np.log2(mags)))
+    y, _ = make_compressor("natural-dither:s=3").compress(x, np.random.default_rng(3))
+    levels = np.abs(y) / np.linalg.norm(x, axis=1, keepdims=True)
+    assert set(np.round(np.unique(levels), 12)) <= {0.0, 0.25, 0.5, 1.0}
+    assert not np.allclose(y, x)

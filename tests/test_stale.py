@@ -14,7 +14,8 @@ from boundlab.theory import get
 from boundlab.theory.core import Status
 
 RESULTS = {"k1_descent", "k1_isotropic", "k1_step_range", "k2_moments", "k3_bits_flat"}
-UNSOURCED = {"khirirat_step_size", "khirirat_rate", "khirirat_complexity", "khirirat_algorithms"}
+UNSOURCED = {"khirirat_step_size", "khirirat_rate", "khirirat_complexity", "khirirat_algorithms",
+             "albasyoni_worst_case_bound", "albasyoni_average_case_bound", "sparse_dithering", "spherical_compression"}
 REL = 1e-12
 
 
@@ -72,3 +73,27 @@ def test_delays_and_bad_input():
         make_algorithm("delayed-cgd", {"delay": -1})
     with pytest.raises(BoundlabError, match="seed 002's step sizes are unsourced"):
         simulate(prob, make_algorithm("delayed-cgd", {}), n_runs=2, n_iter=2)
+
+
+def test_operators_command_and_figures(tmp_path):
+    from boundlab.cli import main
+    out = tmp_path / "ops"
+    out.mkdir()
+    assert main(["operators", "--d", "10", "--spec", "natural", "--spec", "randk:k=2+natural", "--spec", "qsgd:s=1",
+                 "--out", str(out)]) == 0
+    assert (out / "operators.png").exists() and (out / "operators.csv").exists()
+    import pandas as pd
+    frame = pd.read_csv(out / "operators.csv")
+    # qsgd s=1 at d = 10: the search finds the exact worst case sqrt(d) - 1 below the declared min(d, sqrt d)
+    row = frame[frame.operator == "qsgd:s=1"].iloc[0]
+    assert row.omega_numerical == pytest.approx(math.sqrt(10) - 1, rel=1e-3) and row.omega_declared >= row.omega_numerical
+    assert not frame.below_floor.any()
+
+
+def test_stale_edge_figure(tmp_path, monkeypatch):
+    from boundlab.figures import stale_edge
+    monkeypatch.setattr(stale_edge, "TAUS", (0, 2))
+    paths, frame, _ = stale_edge.make(str(tmp_path), runs=8)
+    fixed = frame[frame.delays == "fixed"]
+    assert (fixed.onset >= fixed.gamma_star * (1 - 1e-9)).all()        # the typical run diverges after the edge
+    assert set(frame.delays) == {"fixed", "iid", "markov"}

@@ -90,3 +90,19 @@ _unsourced("khirirat_complexity", "Iteration and communication complexity of see
            "the complexities as functions of asynchrony and compression accuracy")
 _unsourced("khirirat_algorithms", "The algorithms of seed 002", "their exact form (server update, delay model, "
            "which variants) and the compressor classes")
+
+
+# Seed 003 (Albasyoni, Safaryan, Condat, Richtarik): its operators and bounds are unsourced (THEORY-SEEDS.md 6.5, §8).
+def _unsourced_003(name: str, title: str, missing: str) -> Result:
+    return register(Result(name, title, "claim", Status.U, Source.cite("arXiv 2010.03246 (not available)"), None,
+                           latex=r"\text{unsourced: the formula could not be read}", notes=f"UNSOURCED: {missing}"))
+
+
+_unsourced_003("albasyoni_worst_case_bound", "Worst-case lower bound on bits against the compression error",
+               "the bound and its constants (the alarm floor of boundlab.simulate.operators comes from an unverified "
+               "recollection of another paper, [M3], and is not this bound)")
+_unsourced_003("albasyoni_average_case_bound", "Average-case lower bound", "the bound and its constants")
+_unsourced_003("sparse_dithering", "Sparse Dithering (seed 003's operator)", "its definition, omega and bits: not "
+               "implemented under this name")
+_unsourced_003("spherical_compression", "Spherical Compression (seed 003's operator)", "its definition, omega and "
+               "bits: not implemented under this name")

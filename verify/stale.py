@@ -88,7 +88,6 @@ class StaleEdgeCheck:
     seed_key: str | None = None
 
     def measure(self, seed: int):
-        from boundlab.simulate import make_algorithm, quadratic, simulate
         from boundlab.simulate.exact_delayed import stability_edge
         from boundlab.theory.core import get, numeric
         from boundlab.verify.suite import CheckOutcome, Measurement
@@ -100,19 +99,8 @@ class StaleEdgeCheck:
             config = (f"tau = 0, Bernoulli omega = {self.omega:g}, f = ||x||^2/2: exact edge {star:.6f} against "
                       f"K1's 2/(L(1 + omega)) = {k1:.6f}")
             return [CheckOutcome(self, config, "D", "equality", [m], {}, role=self.role, owners=(self.result,))]
-        p = 1.0 / (1.0 + self.omega)
-        problem = quadratic(**{**ISO, "d": 4}, seed=seed)
-        onset = math.inf
-        for j in range(-4, 17):
-            g = star * 2 ** (j / 8)
-            res = simulate(problem, make_algorithm("delayed-cgd", {"up": f"bernoulli:p={p!r}", "delay": self.tau,
-                                                                   "delays": self.delays}),
-                           n_runs=self.runs, n_iter=300, gamma=g, seed=seed + j + 10, checkpoints_spec=[300],
-                           allow_large_step=True, progress=False)
-            ratio = res["dist2"][:, -1] / res["dist2"][:, 0]
-            if np.median(np.where(np.isfinite(ratio), ratio, np.inf)) > 1:
-                onset = g
-                break
+        from boundlab.simulate.delayed import divergence_onset
+        onset = divergence_onset(self.tau, self.omega, self.delays, star, seed, self.runs)
         m = Measurement(None, np.array([star]), np.array([onset]), exact=True, tol=1e-9)
         config = (f"tau = {self.tau} ({self.delays}), Bernoulli omega = {self.omega:g}, f = ||x||^2/2: exact "
                   f"mean-square edge gamma* = {star:.4f}; the typical run diverges from {onset:.4f} "
