@@ -250,7 +250,7 @@ def operator_floor(op, d: int, draws: int = DRAWS) -> None:
     from boundlab.simulate.operators import bits_floor
     omega = op.omega(d)
     if omega > 0:
-        floor = bits_floor(op.expected_bits(d) / d)
+        floor = bits_floor(op.max_bits(d) / d if hasattr(op, "max_bits") else op.expected_bits(d) / d)
         assert omega >= floor * (1 - 1e-9), (op.spec, "below the bits floor", omega, floor)
 
 

@@ -98,6 +98,10 @@ class Compressor:
         """Expected bits of one message in dimension ``d`` (the encoding is in ``encoding``)."""
         raise NotImplementedError
 
+    def max_bits(self, d: int) -> float:
+        """The longest message in dimension ``d`` (= ``expected_bits`` for a fixed-length encoding)."""
+        return self.expected_bits(d)
+
     @property
     def params(self) -> dict:
         return {}
@@ -372,6 +376,9 @@ class Bernoulli(Compressor):
 
     def expected_bits(self, d: int) -> float:
         return float(d + FLOAT_BITS * self.p * d)
+
+    def max_bits(self, d: int) -> float:
+        return float(d + FLOAT_BITS * d)          # every coordinate kept
 
 
 @COMPRESSORS.register("topk", aliases=("top-k",), examples=("topk:k=1", "topk:k=5"))

@@ -1,6 +1,7 @@
 r"""The bits-versus-variance plane of the compression operators (seed 003's question; THEORY-SEEDS.md §6).
 
-For every operator: bits per coordinate under its stated encoding (``Compressor.encoding``, ``expected_bits``), its
+For every operator: bits per coordinate under its stated encoding (``Compressor.encoding``; the mean,
+``expected_bits``, and the longest message, ``max_bits``, which differ for random-length encodings), its
 declared worst-case :math:`\omega` beside a **numerical** worst case (the largest
 :math:`\mathbb E\|\mathcal C(x)-x\|^2/\|x\|^2` found by a search over x: random and structured starts, then a local
 optimizer, on the closed-form variance), and its average-case error on the unit sphere at the best scaling,
@@ -94,9 +95,12 @@ def place(spec: str, d: int, seed: int = 0) -> dict:
     except BoundlabError:                                  # an absolute-error operator (subtractive dither)
         declared = math.nan
     found = worst_case_omega(op, d, seed) if op.unbiased and getattr(op, "relative", True) else math.nan
-    row = {"operator": spec, "d": d, "bits_per_coordinate": b, "omega_declared": declared,
+    b_max = op.max_bits(d) / d if hasattr(op, "max_bits") else b
+    row = {"operator": spec, "d": d, "bits_per_coordinate": b, "max_bits_per_coordinate": b_max,
+           "omega_declared": declared,
            "omega_numerical": found, "tight": bool(op.tight), "unbiased": bool(op.unbiased),
-           "average_error": average_error(op, d, seed=seed), "floor_M3": bits_floor(b),
+           # the floor at the longest message: a conservative alarm (THEORY-SEEDS.md 6.4)
+           "average_error": average_error(op, d, seed=seed), "floor_M3": bits_floor(b_max),
            "encoding": getattr(op, "encoding", "")}
     # (a lossless operator, omega = 0, sends exact 32-bit floats by convention: the floor does not apply to it)
     row["below_floor"] = bool(np.isfinite(declared) and declared > 0 and declared < row["floor_M3"] * (1 - 1e-9))

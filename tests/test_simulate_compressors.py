@@ -152,7 +152,7 @@ def test_the_battery_sees_a_worst_case_above_the_declared_omega_and_bits_below_t
     with pytest.raises(AssertionError, match="worst case found above"):
         operator_worst_case(op, D)
     op = make_compressor("qsgd:s=1")
-    op.expected_bits = lambda d: 1.0                       # 1 bit for 20 coordinates: floor 1/(4^0.05 - 1) = 13.9
+    op.max_bits = lambda d: 1.0                            # 1 bit for 20 coordinates: floor 1/(4^0.05 - 1) = 13.9
     with pytest.raises(AssertionError, match="below the bits floor"):
         operator_floor(op, D)
 
