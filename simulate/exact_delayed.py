@@ -148,7 +148,7 @@ def stability_edge(omega: float, delay: int, delays: str = "fixed", L: float = 1
     """gamma*(tau, omega): the mean-square edge of compressed GD with stale gradients on f = (L/2)||x||^2 with a
     Bernoulli-p operator (omega = (1-p)/p; per coordinate, so any diagonal A reduces to its largest eigenvalue L).
     The spectral radius is 1 at gamma = 0 (the map is the identity there): the edge is the first crossing above 0,
-    found on a grid then bisected."""
+    found on a grid then bisected; the value returned is the stable end of the last bracket (within ``rel``)."""
     grid = np.geomspace(1e-4, 4.0, 200)
     prev = None
     for g in grid:
@@ -157,6 +157,6 @@ def stability_edge(omega: float, delay: int, delays: str = "fixed", L: float = 1
             while hi - lo > rel * hi:
                 mid = 0.5 * (lo + hi)
                 lo, hi = (mid, hi) if spectral_radius(mid, omega, delay, delays, switch) < 1.0 else (lo, mid)
-            return 0.5 * (lo + hi) / L
+            return lo / L            # the largest step found stable (within rel of the edge)
         prev = g
     return float("nan")
