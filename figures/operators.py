@@ -13,7 +13,7 @@ from boundlab.figures import common
 def plot(frame: pd.DataFrame, d: int):
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(7.0, 3.4))
-    fam = frame.operator.str.split(":").str[0]
+    fam = frame.operator.where(~frame.operator.str.contains("+", regex=False), "composed").str.split(":").str[0]
     for i, (name, part) in enumerate(frame.groupby(fam, sort=False)):
         colour = plt.cm.tab10(i % 10)
         ok = part[np.isfinite(part.omega_declared) & (part.omega_declared > 0)]
@@ -35,7 +35,8 @@ def plot(frame: pd.DataFrame, d: int):
         ax.grid(True, which="both", alpha=0.3)
     a.set_ylim(1e-3, None)
     b.set_ylim(1e-4, 2.0)
-    a.legend(fontsize=5.5, loc="lower left")
+    a.legend(handles=a.get_lines()[-1:], fontsize=5.5, loc="lower left")      # the floor; the operators in (b)
+    b.legend(fontsize=5.5, loc="lower right", ncol=2)
     fig.tight_layout()
     return fig
 
