@@ -95,7 +95,8 @@ class StaleEdgeCheck:
         star = stability_edge(self.omega, self.tau, self.delays)
         if self.tau == 0:
             k1 = float(numeric(get(self.result).rhs, {"L": 1.0, "omega": self.omega}))
-            m = Measurement(None, np.array([star]), np.array([k1]), exact=True, tol=1e-5)
+            m = Measurement(None, np.array([star]), np.array([k1]), exact=True, tol=1e-5, result=self.result,
+                            values={"L": 1.0, "omega": self.omega})    # re-evaluated under --power
             config = (f"tau = 0, Bernoulli omega = {self.omega:g}, f = ||x||^2/2: exact edge {star:.6f} against "
                       f"K1's 2/(L(1 + omega)) = {k1:.6f}")
             return [CheckOutcome(self, config, "D", "equality", [m], {}, role=self.role, owners=(self.result,))]

@@ -55,6 +55,9 @@ class Measurement:
     omega_of: tuple[str, int] | None = None
     derivation: str | None = None
     tol: float = 0.0  # exact comparisons: relative tolerance (0: EXACT_TOL)
+    #: for a *definition* (no relation): which side its value is compared on ("rhs": lhs is the measured value,
+    #: "lhs": the definition is bounded by the measured rhs); re-evaluated from the theory like a statement
+    definition_side: str = "rhs"
 
     def sides(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(lhs, bound, innovation) per run, evaluated from the current theory."""
@@ -72,6 +75,9 @@ class Measurement:
         from boundlab.theory.core import numeric
         r = get(self.result)
         n = np.shape(self.lhs)
+        if not r.is_relation:                     # a definition's value against a measured number
+            value = np.broadcast_to(numeric(r.rhs, values), n).astype(float)
+            return (self.lhs, value, None) if self.definition_side == "rhs" else (value, self.rhs, None)
         lhs = np.broadcast_to(numeric(r.lhs, values), n).astype(float)
         rhs = np.broadcast_to(numeric(r.rhs, values), n).astype(float)
         innov = r.innovation()
