@@ -187,7 +187,7 @@ class NaivePlateauCheck:
         omega = self.d / self.k - 1
         values = {"omega": omega, "N": self.n, "mu": 1.0, "b": 1, "sigma": 0.4,
                   "xstar_norm2": float(problem.w_star @ problem.w_star)}
-        lows, limits, parts = [], [], []
+        lows, limits, steps, parts = [], [], [], []
         for g in self.gammas:
             v = moments(problem, make_algorithm("naive-gossip", {"compressor": f"randk:k={self.k}"}), g,
                         self.iterations)["dist2"]
@@ -204,8 +204,10 @@ class NaivePlateauCheck:
             low = float(numeric(get(self.result).lhs, {**values, "gamma": g}))
             lows.append(low)
             limits.append(float(v[-1]))
+            steps.append(g)
             parts.append(f"gamma={g:g}: limit {v[-1]:.4g}, D3 bound {low:.4g}")
-        m = Measurement(None, np.array(lows), np.array(limits), exact=True, tol=1e-9)
+        m = Measurement(None, np.array(lows), np.array(limits), exact=True, tol=1e-9, result=self.result,
+                        values={**values, "gamma": np.array(steps), "dist2_limit": np.array(limits)})
         config = (f"naive-gossip, ring n={self.n}, rand-{self.k} (omega={omega:g}), A = I (mu = 1), sigma=0.4, "
                   f"||x*||^2={values['xstar_norm2']:.3g}; exact recursion over {self.iterations} steps; "
                   + "; ".join(parts))
