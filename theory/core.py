@@ -455,6 +455,14 @@ def declare(name: str, statement: sp.Basic | None = None, *, title: str = "", ki
     return register(result)
 
 
+def placeholder(name: str, title: str, reference: str, missing: str, algorithms: Iterable[str] = ()) -> Result:
+    """Register an *unsourced* result: the sources say it exists but its formula could not be read (THEORY-SEEDS.md
+    §8). No statement, status ``unsourced``, ``notes`` saying what is missing; never evaluated, never checked."""
+    return register(Result(name, title, "claim", Status.U, Source.cite(f"{reference} (not available)"), None,
+                           latex=r"\text{unsourced: the formula could not be read}", algorithms=tuple(algorithms),
+                           notes=f"UNSOURCED: {missing}"))
+
+
 def _dedent(text: str) -> str:
     import textwrap
 

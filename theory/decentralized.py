@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from boundlab.theory.core import Hypothesis, Result, Source, Status, encode, eq, ge, le, register
+from boundlab.theory.core import Hypothesis, Result, Source, Status, encode, eq, ge, le, placeholder, register
 from boundlab.theory.symbols import K, N, S, d, dist2, omega
 
 (replica_gap2_s, update2_s, update_error2_s, avg_error2_s, models2_s, consensus2_s, consensus2_exact_s,
@@ -149,9 +149,7 @@ def ecd_estimate_error():
 
 # --------------------------------------------------------------------------- unsourced placeholders (§8)
 def _unsourced(name: str, title: str, missing: str, algorithms=PAPER) -> Result:
-    return register(Result(name, title, "claim", Status.U, Source.cite("arXiv 1803.06443 (not available)"), None,
-                           latex=r"\text{unsourced: the formula could not be read}", algorithms=tuple(algorithms),
-                           notes=f"UNSOURCED: {missing}"))
+    return placeholder(name, title, "arXiv 1803.06443", missing, algorithms)
 
 
 _unsourced("dcd_theorem", "Convergence theorem of DCD-PSGD", "the theorem, its constants and its assumptions "

@@ -10,7 +10,7 @@ gives the mean-square edge gamma*(tau, omega)) and K3 (bits to an accuracy, flat
 """
 from __future__ import annotations
 
-from boundlab.theory.core import Hypothesis, Result, Source, Status, encode, eq, le, register
+from boundlab.theory.core import Hypothesis, Result, Source, Status, encode, eq, le, placeholder
 from boundlab.theory.symbols import K, L, S, gamma, omega
 
 excess_loss, excess_loss_prev, excess_loss_0, excess_loss_exact, grad2, d, k = (
@@ -77,9 +77,7 @@ def k3_bits_flat():
 
 
 def _unsourced(name: str, title: str, missing: str) -> Result:
-    return register(Result(name, title, "claim", Status.U, Source.cite("arXiv 1806.06573 (not available)"), None,
-                           latex=r"\text{unsourced: the formula could not be read}", algorithms=ALGORITHMS,
-                           notes=f"UNSOURCED: {missing}"))
+    return placeholder(name, title, "arXiv 1806.06573", missing, ALGORITHMS)
 
 
 _unsourced("khirirat_step_size", "Explicit step sizes of seed 002", "the 'explicit step-size expressions' of the "
@@ -94,8 +92,7 @@ _unsourced("khirirat_algorithms", "The algorithms of seed 002", "their exact for
 
 # Seed 003 (Albasyoni, Safaryan, Condat, Richtarik): its operators and bounds are unsourced (THEORY-SEEDS.md 6.5, §8).
 def _unsourced_003(name: str, title: str, missing: str) -> Result:
-    return register(Result(name, title, "claim", Status.U, Source.cite("arXiv 2010.03246 (not available)"), None,
-                           latex=r"\text{unsourced: the formula could not be read}", notes=f"UNSOURCED: {missing}"))
+    return placeholder(name, title, "arXiv 2010.03246", missing)
 
 
 _unsourced_003("albasyoni_worst_case_bound", "Worst-case lower bound on bits against the compression error",

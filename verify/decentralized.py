@@ -14,70 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from boundlab.verify.checks import Check, Setting
+from boundlab.verify.kinds import ExactRecursionCheck
 
 # n = 5 nodes (ring: rho_c = 0.539, beta = 1.206), d = 4, spectrum linear in [0.5, 2], heterogeneous centres.
 RING5 = {"N": 5, "d": 4, "L": 2.0, "mu": 0.5, "B2": 1.0, "sigma": 0.4, "rotate": False, "w0": 1.0}
 RK3, RK2 = "randk:k=3", "randk:k=2"      # d = 4: omega = 1/3 and 1 (A1 with equality)
 
 
-@dataclass(frozen=True)
-class ExactMomentCheck:
-    """Monte-Carlo consensus error and distance of the average against the exact moment recursion (D4;
-    :mod:`boundlab.simulate.exact_decentralized`): two equality comparisons per checkpoint. ``exact_params``:
-    the parameters the recursion is computed for (default: the simulated ones; a control gives other ones)."""
-
-    name: str
-    algorithm: str
-    params: dict
-    problem: dict
-    gamma: float
-    runs: int
-    iterations: int
-    at: tuple[int, ...]
-    exact_params: dict | None = None
-    control: bool = False
-    note: str = ""
-    kind: str = "equality"
-    result: str = "dcd_moments"
-    seed_key: str | None = None
-
-    @property
-    def role(self) -> str:
-        return "control" if self.control else "assert"
-
-    def measure(self, seed: int):
-        from boundlab.simulate import make_algorithm, quadratic, simulate
-        from boundlab.simulate.exact_decentralized import moments
-        from boundlab.verify.suite import CheckOutcome, Measurement
-
-        problem = quadratic(**self.problem, seed=seed)
-        res = simulate(problem, make_algorithm(self.algorithm, dict(self.params)), n_runs=self.runs,
-                       n_iter=self.iterations, gamma=self.gamma, seed=seed, checkpoints_spec=list(self.at),
-                       progress=False)
-        ex = moments(problem, make_algorithm(self.algorithm, dict(self.exact_params or self.params)), self.gamma,
-                     self.iterations)
-        col = {int(k): j for j, k in enumerate(res.k)}
-        ok = ~res.diverged
-        out = []
-        for k in self.at:
-            cons, dist = res["consensus2"][ok, col[k]], res["dist2"][ok, col[k]]
-            out.append(Measurement(k, cons, np.full(cons.shape, ex["consensus2"][k]), result=self.result,
-                                   values={"consensus2": cons, "dist2": np.zeros_like(cons),
-                                           "consensus2_exact": ex["consensus2"][k], "dist2_exact": 0.0}))
-            out.append(Measurement(k, dist, np.full(dist.shape, ex["dist2"][k]), result=self.result,
-                                   values={"consensus2": np.zeros_like(dist), "dist2": dist,
-                                           "consensus2_exact": 0.0, "dist2_exact": ex["dist2"][k]}))
-        for m in out:
-            m.lhs, m.rhs, m.innovation = m.sides()
-        ops = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        config = (f"{self.algorithm} ({ops}); quadratic " + " ".join(f"{k}={v}" for k, v in self.problem.items())
-                  + f"; gamma={self.gamma:g}; R={self.runs}, K={self.iterations}; rows: consensus error and distance "
-                  "of the average at each k" + (f" ({self.note})" if self.note else ""))
-        return [CheckOutcome(self, config, "D", "equality", out, {"quadratic": True, "A1": True},
-                             diverged=int(res.diverged.sum()), role=self.role, owners=(self.result,))]
-
-    def cost(self) -> float:
-        return self.runs * self.iterations * self.problem["N"] * self.problem["d"] * 3
+def dcd_moment_check(name: str, algorithm: str, params: dict, problem: dict, gamma: float, runs: int,
+                     iterations: int, at: tuple[int, ...], **kw) -> ExactRecursionCheck:
+    """D4: the Monte-Carlo consensus error and distance of the average against the exact moment recursion
+    (:mod:`boundlab.simulate.exact_decentralized`), two equality rows per checkpoint."""
+    return ExactRecursionCheck(name, "dcd_moments", algorithm, params, problem, gamma, runs, iterations, at,
+                               "boundlab.simulate.exact_decentralized:moments",
+                               (("consensus2", "consensus2", "consensus2_exact"), ("dist2", "dist2", "dist2_exact")),
+                               **kw)
 
 
 @dataclass(frozen=True)
@@ -307,18 +258,18 @@ def decentralized_checks(scale: int = 1) -> list:
                                                                 ("models2", "models2", 0)),
                note="D3 with rand-k (equality): the average's error is proportional to the models, not their "
                     "differences"),
-        ExactMomentCheck("dcd_moments DCD rand-k ring n=5", "dcd-psgd", {"compressor": RK3}, RING5, 0.1,
+        dcd_moment_check("dcd_moments DCD rand-k ring n=5", "dcd-psgd", {"compressor": RK3}, RING5, 0.1,
                          4000 * scale, 40, (1, 5, 10, 20, 40), note="THEORY-SEEDS.md D4's setting"),
-        ExactMomentCheck("dcd_moments compressed gossip Bernoulli torus 3x3", "dcd-psgd",
+        dcd_moment_check("dcd_moments compressed gossip Bernoulli torus 3x3", "dcd-psgd",
                          {"compressor": "bernoulli:p=0.6", "graph": "torus", "init_spread": 1.0},
                          {**RING5, "N": 9, "sigma": 0.0}, 0.0, 4000 * scale, 12, (1, 4, 12),
                          note="gamma = 0 from off consensus: the decay of compressed gossip (omega = 2/3 < omega* = "
                               "1.167)"),
-        ExactMomentCheck("dcd_moments naive gossip rand-k ring n=5", "naive-gossip", {"compressor": RK3}, RING5, 0.5,
+        dcd_moment_check("dcd_moments naive gossip rand-k ring n=5", "naive-gossip", {"compressor": RK3}, RING5, 0.5,
                          4000 * scale, 20, (1, 5, 20), note="naive compression at a step where it stays bounded"),
-        ExactMomentCheck("dcd_moments D-PSGD gradient-gossip ring n=8", "d-psgd", {"order": "gradient-gossip"},
+        dcd_moment_check("dcd_moments D-PSGD gradient-gossip ring n=8", "d-psgd", {"order": "gradient-gossip"},
                          ring8, 0.1, 4000 * scale, 20, (1, 20)),
-        ExactMomentCheck("control: D-PSGD orders swapped", "d-psgd", {"order": "gradient-gossip"}, ring8, 0.1,
+        dcd_moment_check("control: D-PSGD orders swapped", "d-psgd", {"order": "gradient-gossip"}, ring8, 0.1,
                          4000 * scale, 20, (1, 20), exact_params={"order": "gossip-gradient"}, control=True,
                          note="the gradient-gossip runs against the gossip-gradient recursion: they differ by "
                               "gamma G (I - W), which the check must see"),

@@ -137,3 +137,70 @@ class ParticipationCheck:
 
     def cost(self) -> float:
         return self.draws * self.N * self.d
+
+
+@dataclass(frozen=True)
+class ExactRecursionCheck:
+    """Monte-Carlo records against an exact moment recursion, as equalities at each checkpoint (one row per record).
+
+    ``exact``: ``"module:function"``, a function ``(problem, algorithm, gamma, n_iter) -> {record: (n_iter + 1,)}``
+    (``boundlab.simulate.exact_decentralized:moments``, ``boundlab.simulate.exact_delayed:moments``); ``pairs``:
+    (record, symbol, exact symbol) of ``result``'s statement, which is re-evaluated with the other pairs' symbols at 0
+    (the statements are sums of such pairs); ``exact_params``: the parameters the recursion is computed for (a
+    negative control gives other ones)."""
+
+    name: str
+    result: str
+    algorithm: str
+    params: dict
+    problem: dict
+    gamma: float
+    runs: int
+    iterations: int
+    at: tuple[int, ...]
+    exact: str
+    pairs: tuple[tuple[str, str, str], ...]
+    exact_params: dict | None = None
+    control: bool = False
+    note: str = ""
+    kind: str = "equality"
+    seed_key: str | None = None
+
+    @property
+    def role(self) -> str:
+        return "control" if self.control else "assert"
+
+    def measure(self, seed: int):
+        import importlib
+
+        from boundlab.simulate import make_algorithm, quadratic, simulate
+        from boundlab.verify.suite import CheckOutcome, Measurement
+
+        module, _, function = self.exact.partition(":")
+        moments = getattr(importlib.import_module(module), function)
+        problem = quadratic(**self.problem, seed=seed)
+        res = simulate(problem, make_algorithm(self.algorithm, dict(self.params)), n_runs=self.runs,
+                       n_iter=self.iterations, gamma=self.gamma, seed=seed, checkpoints_spec=list(self.at),
+                       progress=False)
+        ex = moments(problem, make_algorithm(self.algorithm, dict(self.exact_params or self.params)), self.gamma,
+                     self.iterations)
+        col = {int(k): j for j, k in enumerate(res.k)}
+        ok = ~res.diverged
+        zero = {s: 0.0 for _, sym, exact_sym in self.pairs for s in (sym, exact_sym)}
+        out = []
+        for k in self.at:
+            for record, sym, exact_sym in self.pairs:
+                v = res[record][ok, col[k]]
+                m = Measurement(k, v, np.full(v.shape, ex[record][k]), result=self.result,
+                                values={**zero, sym: v, exact_sym: float(ex[record][k])})
+                m.lhs, m.rhs, m.innovation = m.sides()
+                out.append(m)
+        ops = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        config = (f"{self.algorithm} ({ops}); quadratic " + " ".join(f"{k}={v}" for k, v in self.problem.items())
+                  + f"; gamma={self.gamma:g}; R={self.runs}, K={self.iterations}; rows: "
+                  + ", ".join(r for r, _, _ in self.pairs) + " at each k" + (f" ({self.note})" if self.note else ""))
+        return [CheckOutcome(self, config, "D", "equality", out, {"quadratic": True},
+                             diverged=int(res.diverged.sum()), role=self.role, owners=(self.result,))]
+
+    def cost(self) -> float:
+        return self.runs * self.iterations * self.problem.get("N", 1) * self.problem.get("d", 1) * 3

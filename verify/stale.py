@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from boundlab.verify.checks import Check, Setting
+from boundlab.verify.kinds import ExactRecursionCheck
 
 ISO = {"N": 1, "d": 6, "L": 1.0, "mu": 1.0, "sigma": 0.0, "rotate": False, "w0": 1.0}      # f = ||x - x*||^2 / 2
 GENERAL = {"N": 1, "d": 6, "L": 1.0, "mu": 0.3, "sigma": 0.0, "w0": 1.0}                  # rotated, spectrum [0.3, 1]
@@ -16,57 +17,13 @@ K2_PROBLEM = {"N": 1, "d": 6, "L": 1.0, "mu": 0.3, "sigma": 0.3, "rotate": False
 RK2 = "randk:k=2"                                                                            # d = 6: omega = 2
 
 
-@dataclass(frozen=True)
-class StaleMomentCheck:
-    """K2: Monte-Carlo E f(x_t) - f* against the exact recursion (boundlab.simulate.exact_delayed), equality at each
-    checkpoint. ``exact_params``: the parameters the recursion is computed for (a control gives other ones)."""
-
-    name: str
-    params: dict
-    gamma: float
-    runs: int
-    iterations: int
-    at: tuple[int, ...]
-    problem: dict = None
-    exact_params: dict | None = None
-    control: bool = False
-    kind: str = "equality"
-    result: str = "k2_moments"
-    algorithm: str = "delayed-cgd"
-    seed_key: str | None = None
-
-    @property
-    def role(self) -> str:
-        return "control" if self.control else "assert"
-
-    def measure(self, seed: int):
-        from boundlab.simulate import make_algorithm, quadratic, simulate
-        from boundlab.simulate.exact_delayed import moments
-        from boundlab.verify.suite import CheckOutcome, Measurement
-
-        problem = quadratic(**(self.problem or K2_PROBLEM), seed=seed)
-        res = simulate(problem, make_algorithm(self.algorithm, dict(self.params)), n_runs=self.runs,
-                       n_iter=self.iterations, gamma=self.gamma, seed=seed, checkpoints_spec=list(self.at),
-                       progress=False)
-        ex = moments(problem, make_algorithm(self.algorithm, dict(self.exact_params or self.params)), self.gamma,
-                     self.iterations)
-        col = {int(k): j for j, k in enumerate(res.k)}
-        ok = ~res.diverged
-        out = []
-        for k in self.at:
-            v = res["excess_loss"][ok, col[k]]
-            m = Measurement(k, v, np.full(v.shape, ex["excess_loss"][k]), result=self.result,
-                            values={"excess_loss": v, "excess_loss_exact": float(ex["excess_loss"][k])})
-            m.lhs, m.rhs, m.innovation = m.sides()
-            out.append(m)
-        config = (f"delayed-cgd ({', '.join(f'{k}={v}' for k, v in self.params.items())}); quadratic "
-                  + " ".join(f"{k}={v}" for k, v in (self.problem or K2_PROBLEM).items())
-                  + f"; gamma={self.gamma:g}; R={self.runs}, K={self.iterations}")
-        return [CheckOutcome(self, config, "D", "equality", out, {"quadratic": True},
-                             diverged=int(res.diverged.sum()), role=self.role, owners=(self.result,))]
-
-    def cost(self) -> float:
-        return self.runs * self.iterations * 6 * 3
+def k2_moment_check(name: str, params: dict, gamma: float, runs: int, iterations: int, at: tuple[int, ...],
+                     **kw) -> ExactRecursionCheck:
+    """K2: Monte-Carlo E f(x_t) - f* against the exact recursion (:mod:`boundlab.simulate.exact_delayed`), an
+    equality at each checkpoint."""
+    return ExactRecursionCheck(name, "k2_moments", "delayed-cgd", params, K2_PROBLEM, gamma, runs, iterations, at,
+                               "boundlab.simulate.exact_delayed:moments",
+                               (("excess_loss", "excess_loss", "excess_loss_exact"),), **kw)
 
 
 @dataclass(frozen=True)
@@ -162,12 +119,12 @@ def stale_checks() -> list:
         Check("k1_descent delayed-cgd rand-k, rotated quadratic", "k1_descent", "upper",
               Setting(GENERAL, "delayed-cgd", {"up": RK2}, gamma=0.2), 40_000, 5, (1, 5),
               note="early checkpoints: later the bound's mean is too noisy for the delta method (> 1% standard error)"),
-        StaleMomentCheck("k2_moments fixed delay 2", {"up": RK2, "delay": 2}, 0.15, 20_000, 30, (1, 5, 15, 30)),
-        StaleMomentCheck("k2_moments i.i.d. delays up to 2", {"up": RK2, "delay": 2, "delays": "iid"}, 0.15, 20_000,
+        k2_moment_check("k2_moments fixed delay 2", {"up": RK2, "delay": 2}, 0.15, 20_000, 30, (1, 5, 15, 30)),
+        k2_moment_check("k2_moments i.i.d. delays up to 2", {"up": RK2, "delay": 2, "delays": "iid"}, 0.15, 20_000,
                          30, (1, 5, 15, 30)),
-        StaleMomentCheck("k2_moments Markov delays up to 2", {"up": RK2, "delay": 2, "delays": "markov"}, 0.15,
+        k2_moment_check("k2_moments Markov delays up to 2", {"up": RK2, "delay": 2, "delays": "markov"}, 0.15,
                          20_000, 30, (1, 5, 15, 30)),
-        StaleMomentCheck("control: fixed delay 2 against the delay-1 recursion", {"up": RK2, "delay": 2}, 0.15,
+        k2_moment_check("control: fixed delay 2 against the delay-1 recursion", {"up": RK2, "delay": 2}, 0.15,
                          20_000, 30, (15, 30), exact_params={"up": RK2, "delay": 1}, control=True),
         *[StaleEdgeCheck(f"k1_step_range = exact edge at tau=0, omega={w:g}", 0, w) for w in (0.0, 1.0, 4.0)],
         *[StaleEdgeCheck(f"edge and divergence onset tau={t}, omega={w:g}", t, w) for t in (2, 8) for w in (1.0,)],
