@@ -1,6 +1,6 @@
 """boundlab figures --out DIR: the paper's pictures from simulation, with the theory drawn over the data.
 
-  boundlab figures --out DIR                      all four figures (a few minutes on 2 cores)
+  boundlab figures --out DIR                      all seven figures (a few minutes on 2 cores)
   boundlab figures limit-variance --out DIR       1. stationary excess loss vs omega_dwn, theory over it
   boundlab figures convergence --out DIR          2. excess loss vs iterations and vs bits, two problems
   boundlab figures tightness --out DIR [--from-csv FILE]   3. measured/bound of every verify check

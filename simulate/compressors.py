@@ -586,9 +586,6 @@ class Composed(Compressor):
             out *= 1.0 + p.omega(d)
         return out - 1.0
 
-    def contraction(self, d: int) -> float:
-        raise BoundlabError(f"compressor '{self.spec}' has no contraction factor")
-
     def compress(self, x, rng):
         y = x
         for p in self.parts:

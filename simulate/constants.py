@@ -14,7 +14,7 @@ memories ``C``; a plug-in: whatever its results use).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Problem constants that are theory symbols, with how to read them off Problem.constants().
@@ -28,13 +28,12 @@ class Constants:
     ``values`` maps theory symbols to numbers (the problem's L, mu, sigma, B, N, d, b; the
     algorithm's omega_up, omega_dwn, alpha_dwn...; gamma). ``gamma_bound`` is the theory's
     largest step for this algorithm (``step_bound`` names the result), ``None`` where no result
-    gives one. ``problem`` keeps the problem's other facts (sigma^2's method, F_*...).
+    gives one.
     """
 
     values: dict[str, float]
     gamma_bound: float | None = None
     step_bound: str | None = None
-    problem: dict[str, Any] = field(default_factory=dict)
 
     def theory_values(self, *, with_gamma: bool = True) -> dict[str, float]:
         """The values to give :meth:`boundlab.theory.core.Result.evaluate` (only theory symbols)."""
@@ -71,5 +70,4 @@ def resolve_constants(problem, algorithm, gamma: float | None = None) -> Constan
     values = {**problem_values(problem), **algorithm.constants()}
     if gamma is not None:
         values["gamma"] = float(gamma)
-    return Constants(values, algorithm.gamma_bound(problem), algorithm.step_bound_name(),
-                     problem.constants())
+    return Constants(values, algorithm.gamma_bound(problem), algorithm.step_bound_name())

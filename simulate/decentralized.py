@@ -168,14 +168,17 @@ class NaiveGossip(Decentralized):
         X = st.w_hat
         G = ctx.gradients(X)
         CX = self.send(X, ctx)                                    # C(x_t^(j)), one draw per node
-        st.avg_error2 = sq_norm((CX - X).mean(axis=1))            # ||(1/n) sum_j e_t^(j)||^2
-        st.models2 = sq_norm(X).sum(axis=1)                       # sum_j ||x_t^(j)||^2
+        st.sent = (X, CX)                                         # for the records (computed at checkpoints only)
         self.finish(st, mix(CX, self.W) - gamma * G)              # X_{t+1} = C(X_t) W - gamma G_t
 
     def record_extra(self, st, ctx):
         nan = np.full(ctx.R, np.nan)
-        return {**super().record_extra(st, ctx), "avg_error2": getattr(st, "avg_error2", nan),
-                "models2": getattr(st, "models2", nan)}
+        out = {**super().record_extra(st, ctx), "avg_error2": nan, "models2": nan}
+        if hasattr(st, "sent"):
+            X, CX = st.sent
+            out["avg_error2"] = sq_norm((CX - X).mean(axis=1))   # ||(1/n) sum_j e_t^(j)||^2
+            out["models2"] = sq_norm(X).sum(axis=1)              # sum_j ||x_t^(j)||^2
+        return out
 
 
 @ALGORITHMS.register("dcd-psgd", aliases=("dcd",))
@@ -206,15 +209,18 @@ class DCDPSGD(Decentralized):
         G = ctx.gradients(X)                                      # 1.
         Z = mix(st.replicas, self.W) - gamma * G - X              # 2.-3. z_t = sum_j W_ij x_hat_j - gamma g - x_t
         C = self.send(Z, ctx)                                     # 4. C(z_t^(i))
-        st.update2, st.update_error2 = sq_norm(Z).sum(axis=1), sq_norm(C - Z).sum(axis=1)
+        st.sent = (Z, C)                                          # for the records (computed at checkpoints only)
         st.replicas = st.replicas + C                             # 5. the holders' replicas
         self.finish(st, X + C)                                    # 4. x_{t+1} = x_t + C(z_t)
 
     def record_extra(self, st, ctx):
         nan = np.full(ctx.R, np.nan)
-        return {**super().record_extra(st, ctx),
-                "replica_gap2": sq_norm(st.replicas - st.w_hat).max(axis=1),
-                "update2": getattr(st, "update2", nan), "update_error2": getattr(st, "update_error2", nan)}
+        out = {**super().record_extra(st, ctx), "replica_gap2": sq_norm(st.replicas - st.w_hat).max(axis=1),
+               "update2": nan, "update_error2": nan}
+        if hasattr(st, "sent"):
+            Z, C = st.sent
+            out["update2"], out["update_error2"] = sq_norm(Z).sum(axis=1), sq_norm(C - Z).sum(axis=1)
+        return out
 
 
 @ALGORITHMS.register("ecd-psgd", aliases=("ecd",))

@@ -86,19 +86,22 @@ class DelayedCompressedGD(Algorithm):
         stale = np.take_along_axis(st.history, idx[..., None], axis=1)            # (R, N, d)
         g = ctx.gradients(stale)                                                  # g^i(x_{t - tau})
         st.ghat = ctx.aggregate(ctx.compress_up(g, overwrite=True))              # (1/N) sum_i C_i(g^i)
+        st.stale, st.x_prev = stale, st.w               # kept for the staleness record (computed at checkpoints only)
         st.w = st.w - gamma * st.ghat                                             # x_{t+1}
         st.head = (st.head + 1) % size
         st.history[:, st.head] = st.w
         st.w_hat = st.w                                     # the engine's records are at x_t (grad2_hat: grad f(x_{t-1}))
-        st.staleness2 = np.einsum("rnd,rnd->r", stale - st.history[:, (st.head - 1) % size][:, None, :],
-                                  stale - st.history[:, (st.head - 1) % size][:, None, :]) / ctx.N
         ctx.send_exact_down(st.w)                                                 # broadcast x_{t+1}
 
     extra_records = ("staleness2",)
 
     def record_extra(self, st, ctx):
-        """``staleness2``: mean over workers of ||x_t - x_{t - tau_t^i}||^2 at the step that led to the checkpoint."""
-        return {"staleness2": getattr(st, "staleness2", np.full(ctx.R, np.nan))}
+        """``staleness2``: mean over workers of ||x_t - x_{t - tau_t^i}||^2 at the step that led to the checkpoint
+        (0 without delay; NaN at k = 0)."""
+        if not hasattr(st, "stale"):
+            return {"staleness2": np.full(ctx.R, np.nan)}
+        gap = st.stale - st.x_prev[:, None, :]
+        return {"staleness2": np.einsum("rnd,rnd->r", gap, gap) / ctx.N}
 
 
 def divergence_onset(tau: int, omega: float, delays: str, start: float, seed: int = 0, runs: int = 64,

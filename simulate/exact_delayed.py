@@ -100,16 +100,16 @@ def moments(problem, algorithm, gamma: float, n_iter: int) -> dict[str, np.ndarr
             new_M = [np.zeros((D, D)) for _ in modes]
             new_p = prob @ P
             for s in modes:
-                for s2_ in modes:
-                    if P[s, s2_] == 0:
+                for nxt in modes:                     # the delay of this step: the chain's next state
+                    if P[s, nxt] == 0:
                         continue
-                    F = Fs[s2_]
-                    Mtt = Ms[s][s2_ * d:(s2_ + 1) * d, s2_ * d:(s2_ + 1) * d]
-                    new_m[s2_] += P[s, s2_] * (F @ ms[s])
+                    F = Fs[nxt]
+                    Mtt = Ms[s][nxt * d:(nxt + 1) * d, nxt * d:(nxt + 1) * d]
+                    new_m[nxt] += P[s, nxt] * (F @ ms[s])
                     block = F @ Ms[s] @ F.T
                     block[:d, :d] += gamma**2 * (prob[s] * s2 / N * np.eye(d)
                                                  + Gamma * (A @ Mtt @ A + prob[s] * s2 * np.eye(d)) / N)
-                    new_M[s2_] += P[s, s2_] * block
+                    new_M[nxt] += P[s, nxt] * block
             ms, Ms, prob = new_m, new_M, new_p
         M = sum(Ms)
         loss[t], dist[t] = 0.5 * np.trace(A @ M[:d, :d]), np.trace(M[:d, :d])

@@ -67,6 +67,7 @@ def test_delays_and_bad_input():
     res = simulate(prob, make_algorithm("delayed-cgd", {"delay": 0}), n_runs=64, n_iter=5, gamma=0.1, progress=False)
     ref = simulate(prob, make_algorithm("qsgd", {}), n_runs=64, n_iter=5, gamma=0.1, progress=False)
     np.testing.assert_allclose(res["dist2"], ref["dist2"], rtol=1e-12)          # delay 0 is QSGD
+    assert np.all(res["staleness2"][:, 1:] == 0) and np.all(np.isnan(res["staleness2"][:, 0]))   # no delay, no gap
     with pytest.raises(BoundlabError, match="algorithm.delays must be one of"):
         make_algorithm("delayed-cgd", {"delays": "poisson"})
     with pytest.raises(BoundlabError, match="algorithm.delay .* must be an integer >= 0"):
