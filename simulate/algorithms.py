@@ -41,7 +41,7 @@ from boundlab.errors import BoundlabError
 from boundlab.simulate.compressors import Compressor, Identity, make_compressor
 from boundlab.simulate.problems import Problem
 from boundlab.simulate.registry import Registry
-from boundlab.simulate.rng import RunRNG
+from boundlab.simulate.rng import BLOCK_SIZE, RunRNG
 
 State = SimpleNamespace
 
@@ -76,6 +76,31 @@ class Context:
     def gradients(self, x: np.ndarray) -> np.ndarray:
         """g_k^i(x_i), shape (R, N, d); x is (R, d), (R, 1, d) or (R, N, d)."""
         return self.problem.stochastic_gradients(x, self.rng.noise)
+
+    def fused_uplink(self, x: np.ndarray, uplink: str, st: State, alpha_up: float | None) -> np.ndarray | None:
+        r""":math:`\widehat g_k` for gradients at ``x`` through ``uplink`` in one compiled kernel
+        (:mod:`boundlab.simulate._fused`: the same draws and rule as ``UPLINKS[uplink](gradients(x), ...)``,
+        bits counted, memories updated), or None when the engine is numpy or the problem or the operator has no
+        kernel (then the caller runs the numpy rule)."""
+        if not self.rng.noise.compiled:
+            return None
+        op = self.up.kernel(self.d) if uplink != "none" else (0, ())
+        grads = None if op is None else self.problem.gradient_kernel(x)
+        if grads is None:
+            return None
+        from boundlab.simulate.kernels import UPLINK_CODES, fused
+        base, noise, scale = grads
+        mem = st.h if uplink == "memory" else st.e if uplink == "error_feedback" else _NO_MEMORY
+        if mem.dtype != np.float64 or not mem.flags.c_contiguous:
+            return None
+        active = _NO_ACTIVE if self.active is None else self.active
+        factor = 1.0 if self.active is None else participation_theta(self.p, self.N) / (self.p * self.N)
+        ghat = np.empty((self.R, self.d))
+        fused().uplink(self.rng.noise._state, self.rng.up._state, BLOCK_SIZE, self.N, base, noise, scale, op[0],
+                       np.asarray(op[1], dtype=float), UPLINK_CODES[uplink], mem,
+                       0.0 if alpha_up is None else float(alpha_up), float(getattr(st, "ef_up", 1.0)), active,
+                       factor, ghat, self.bits_up)
+        return ghat
 
     def compress_up(self, x: np.ndarray, overwrite: bool = False, fanout: np.ndarray | None = None) -> np.ndarray:
         """C_up applied to every worker's message (R, N, d); bits of the active workers counted.
@@ -124,6 +149,10 @@ class Context:
     def masked(self, new: np.ndarray, old: np.ndarray) -> np.ndarray:
         """``new`` for the active workers, ``old`` for the others (memories of absent workers stay)."""
         return new if self.active is None else np.where(self.active[..., None], new, old)
+
+
+_NO_MEMORY = np.zeros((0, 0, 0))
+_NO_ACTIVE = np.zeros((0, 0), dtype=bool)
 
 
 def participation_theta(p: float, N: int) -> float:
@@ -353,9 +382,20 @@ class Algorithm:
         return st
 
     def send_up(self, g: np.ndarray, st: State, ctx: Context) -> np.ndarray:
-        r""":math:`\widehat g_k` through this algorithm's uplink (kept as ``st.ghat`` for the records)."""
+        r""":math:`\widehat g_k` from the workers' stochastic gradients ``g`` (R, N, d) through this algorithm's
+        uplink (kept as ``st.ghat`` for the records): the rule :data:`UPLINKS` ``[self.uplink]``."""
         st.ghat = UPLINKS[self.uplink](g, st, ctx, self.alpha_up)
         return st.ghat
+
+    def send_up_at(self, x: np.ndarray, st: State, ctx: Context) -> np.ndarray:
+        r""":math:`\widehat g_k` from stochastic gradients at ``x`` (:math:`g_k^i(x)`): :meth:`send_up` of
+        ``ctx.gradients(x)``, run as one compiled kernel when there is one (:meth:`Context.fused_uplink`:
+        the same draws and rule, no (R, N, d) temporary)."""
+        ghat = ctx.fused_uplink(x, self.uplink, st, self.alpha_up)
+        if ghat is None:
+            return self.send_up(ctx.gradients(x), st, ctx)
+        st.ghat = ghat
+        return ghat
 
 
 ALGORITHMS: Registry[Algorithm] = Registry("algorithm")
@@ -384,8 +424,7 @@ class _Centralised(Algorithm):
         return self._base_state(ctx, w0)
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w)                       # g_k^i(w_{k-1})
-        ghat = self.send_up(g, st, ctx)               # ghat_k
+        ghat = self.send_up_at(st.w, st, ctx)         # ghat_k from g_k^i(w_{k-1})
         st.w -= gamma * ghat                          # w_k = w_{k-1} - gamma ghat_k
         ctx.send_exact_down(st.w)                     # broadcast w_k (32-bit floats), for the bit count
 
@@ -470,8 +509,7 @@ class Artemis(_Degraded):
         super().__init__(up=up, down=down, p=p, alpha_up=alpha_up)
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w)                       # g_k^i(w_{k-1})
-        ghat = self.send_up(g, st, ctx)               # ghat_k (uplink memory)
+        ghat = self.send_up_at(st.w, st, ctx)         # ghat_k from g_k^i(w_{k-1}) (uplink memory)
         c = ctx.compress_down(ghat)                   # C_dwn(ghat_k)
         st.w -= gamma * c                             # w_k = w_{k-1} - gamma C_dwn(ghat_k)
 
@@ -490,8 +528,7 @@ class Dore(_Degraded):
         super().__init__(up=up, down=down, p=p, alpha_up=alpha_up)
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w)
-        ghat = self.send_up(g, st, ctx)
+        ghat = self.send_up_at(st.w, st, ctx)
         c = downlink_error_feedback(ghat, st, ctx)    # c_k = C_dwn(ghat_k + E_{k-1}), E_k
         st.w -= gamma * c                             # w_k = w_{k-1} - gamma c_k
 
@@ -511,8 +548,7 @@ class DoubleSqueeze(_Degraded):
         super().__init__(up=up, down=down, p=p)
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w)
-        ghat = self.send_up(g, st, ctx)
+        ghat = self.send_up_at(st.w, st, ctx)
         c = downlink_error_feedback(ghat, st, ctx)
         st.w -= gamma * c
 
@@ -540,8 +576,7 @@ class Ghost(Algorithm):
         return st
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w_hat)                   # g_k^i(w_hat_{k-1})
-        ghat = self.send_up(g, st, ctx)               # ghat_k
+        ghat = self.send_up_at(st.w_hat, st, ctx)     # ghat_k from g_k^i(w_hat_{k-1})
         c = ctx.compress_down(ghat)                   # C_dwn(ghat_k)
         st.w_hat = st.w - gamma * c                   # w_hat_k = w_{k-1} - gamma C_dwn(ghat_k)
         st.w -= gamma * ghat                          # w_k = w_{k-1} - gamma ghat_k
@@ -564,8 +599,7 @@ class UpdateCompression(Algorithm):
         return st
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w_hat)                   # g_k^i(w_hat_{k-1})
-        ghat = self.send_up(g, st, ctx)
+        ghat = self.send_up_at(st.w_hat, st, ctx)     # ghat_k from g_k^i(w_hat_{k-1})
         c = ctx.compress_down(ghat)
         st.w -= gamma * ghat                          # w_k = w_{k-1} - gamma ghat_k
         st.w_hat = st.w_hat - gamma * c               # w_hat_k = w_hat_{k-1} - gamma C_dwn(ghat_k)
@@ -655,8 +689,7 @@ class MCM(Algorithm):
         return st
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w_hat)                   # 1. g_k^i(w_hat_{k-1})
-        ghat = self.send_up(g, st, ctx)               #    ghat_k
+        ghat = self.send_up_at(st.w_hat, st, ctx)     # 1. ghat_k from g_k^i(w_hat_{k-1})
         st.w -= gamma * ghat                          # 2. w_k = w_{k-1} - gamma ghat_k
         omega = st.w - st.H                           # 3. Omega_k = w_k - H_{k-1}
         st.upsilon = sq_norm(omega)                   #    Upsilon_k = ||Omega_k||^2
@@ -733,8 +766,7 @@ class RandMCMG(MCM):
         return st
 
     def step(self, st, ctx, gamma, k):
-        g = ctx.gradients(st.w_hat)                   # g_k^i(w_hat^{g(i)}_{k-1})
-        ghat = self.send_up(g, st, ctx)
+        ghat = self.send_up_at(st.w_hat, st, ctx)     # ghat_k from g_k^i(w_hat^{g(i)}_{k-1})
         st.w -= gamma * ghat                          # w_k = w_{k-1} - gamma ghat_k
         omega = st.w[:, None, :] - st.H               # Omega_k^g = w_k - H_{k-1}^g   (R, G, d)
         st.upsilon = np.einsum("rg,g->r", sq_norm(omega), self.group_sizes / ctx.N)

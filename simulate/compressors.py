@@ -32,6 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.kernels import OP_BERNOULLI, OP_IDENTITY, OP_QSGD, OP_RANDK
 from boundlab.simulate.registry import Registry, parse_spec
 
 FLOAT_BITS = 32
@@ -94,6 +95,12 @@ class Compressor:
         cv = self.coord_variance(x)
         return None if cv is None else cv.sum(axis=-1)
 
+    def kernel(self, d: int) -> "tuple[int, tuple[float, ...]] | None":
+        """(code, parameters) of this operator in the fused uplink kernel (boundlab.simulate._fused), or None
+        (the default: the engine then calls :meth:`compress`). Only an operator whose rule the kernel
+        reproduces exactly, draws included, may return one (tests/test_simulate_kernels.py checks each)."""
+        return None
+
     def expected_bits(self, d: int) -> float:
         """Expected bits of one message in dimension ``d`` (the encoding is in ``encoding``)."""
         raise NotImplementedError
@@ -154,6 +161,9 @@ class Identity(Compressor):
 
     def compress(self, x, rng):
         return x, float(FLOAT_BITS * x.shape[-1])
+
+    def kernel(self, d):
+        return (OP_IDENTITY, ()) if type(self) is Identity else None       # (a subclass may change the rule)
 
     def coord_variance(self, x):
         return np.zeros_like(x)
@@ -269,6 +279,11 @@ class Quantization(Compressor):
         p = tau - np.floor(tau)
         return unit ** 2 * p * (1 - p)
 
+    def kernel(self, d):
+        if type(self) is not Quantization:
+            return None
+        return OP_QSGD, (float(self.s), float(self.norm == "linf"), float(self._q(d)), self.expected_bits(d))
+
     def expected_bits(self, d: int) -> float:
         nb = -(-d // self._q(d))
         return float(FLOAT_BITS * nb + d * (1 + math.ceil(math.log2(self.s + 1))))
@@ -333,6 +348,9 @@ class RandK(_KeepK):
     def coord_variance(self, x):
         return x * x * (x.shape[-1] / self.k - 1)
 
+    def kernel(self, d):
+        return (OP_RANDK, (float(self.k), self.expected_bits(d))) if type(self) is RandK else None
+
 
 @COMPRESSORS.register("bernoulli", aliases=("bernoulli-p",), examples=("bernoulli:p=0.5", "bernoulli:p=0.1"))
 class Bernoulli(Compressor):
@@ -373,6 +391,9 @@ class Bernoulli(Compressor):
 
     def coord_variance(self, x):
         return x * x * ((1 - self.p) / self.p)
+
+    def kernel(self, d):
+        return (OP_BERNOULLI, (self.p,)) if type(self) is Bernoulli else None
 
     def expected_bits(self, d: int) -> float:
         return float(d + FLOAT_BITS * self.p * d)

@@ -11,6 +11,10 @@ on ``(seed, r)``. (The unused rows of a partial block are drawn in small pieces 
 buffer, which gives the same numbers with bounded memory; their *time* is still spent: a batch
 of R < 64 runs costs as many random draws as 64 runs.)
 
+With numba installed the same numbers are drawn by compiled kernels (:mod:`boundlab.simulate.kernels`:
+SFC64 and numpy's transformations re-implemented, bit for bit, about twice as fast); the stream then
+keeps the blocks' generator words itself.
+
 Separate streams make algorithms *coupled*: two algorithms run with the same seed see the same
 gradient noise, whatever their compressors draw. This is what makes "identity compressors turn
 every algorithm into SGD on the same noise" an exact statement.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.kernels import compiled, draws
 
 #: Runs per RNG block. Changing it changes every simulated number: it is part of the format.
 BLOCK_SIZE = 64
@@ -75,11 +80,34 @@ class StreamRNG:
                       for b in range(first, first + n_blocks)]
         self._last = self.n_runs - (n_blocks - 1) * BLOCK_SIZE  # rows used of the last block
         self._scratch: dict[tuple[int, ...], np.ndarray] = {}
+        # compiled engine: the blocks' SFC64 words, drawn from by boundlab.simulate.kernels (the same numbers)
+        self._state = None
+        if compiled():
+            self._state = np.array([g.bit_generator.state["state"]["state"] for g in self._gens], dtype=np.uint64)
+            self._gens = None
+
+    @property
+    def compiled(self) -> bool:
+        """Are this stream's numbers drawn by compiled kernels (boundlab.simulate.kernels)?"""
+        return self._state is not None
+
+    def _draw_compiled(self, kind: int, size: tuple[int, ...], out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            out = np.empty(size)
+        if out.flags.c_contiguous and out.dtype == np.float64:
+            draws().fill(self._state, out.reshape(self.n_runs, -1), BLOCK_SIZE, kind)     # in place (a view)
+        else:
+            flat = np.empty((self.n_runs, out[0].size))
+            draws().fill(self._state, flat, BLOCK_SIZE, kind)
+            out[...] = flat.reshape(out.shape)
+        return out
 
     def _fill(self, method: str, size: tuple[int, ...], out: np.ndarray | None) -> np.ndarray:
         size = tuple(size)
         if size[0] != self.n_runs:
             raise ValueError(f"draw of shape {size}: the first axis must be the {self.n_runs} runs")
+        if self._state is not None:
+            return self._draw_compiled(1 if method == "standard_normal" else 0, size, out)
         if out is None:
             out = np.empty(size)
         for j, gen in enumerate(self._gens):
@@ -109,6 +137,9 @@ class StreamRNG:
         :data:`DISCARD_BYTES` (its rows are consecutive in C order) into one small buffer."""
         if t.shape[0] != self.n_runs:
             raise ValueError(f"draw of shape {t.shape}: the first axis must be the {self.n_runs} runs")
+        if self._state is not None and t.flags.c_contiguous and t.dtype == np.float64:
+            draws().fill(self._state, t.reshape(self.n_runs, -1), BLOCK_SIZE, 2)     # t += U[0, 1), compiled
+            return t
         if not t.flags.c_contiguous:
             t += self.random(t.shape)
             return t
@@ -146,6 +177,9 @@ class StreamRNG:
         so it does not depend on the batching: a redraw in one block consumes nothing in another.
         """
         out = np.empty((self.n_runs, N), dtype=bool)
+        if self._state is not None:
+            draws().bernoulli_nonempty(self._state, out, BLOCK_SIZE, float(p))
+            return out
         for j, gen in enumerate(self._gens):
             mask = gen.random((BLOCK_SIZE, N)) < p
             empty = ~mask.any(axis=1)

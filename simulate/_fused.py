@@ -1,0 +1,184 @@
+r"""The workers' side of one iteration in one compiled kernel (numba): noise, uplink, compression, sum.
+
+Imported only through :func:`boundlab.simulate.kernels.fused`. :func:`uplink` computes, for every run
+of a batch, what :meth:`boundlab.simulate.algorithms.Algorithm.send_up` computes with numpy arrays
+(the reference, whose rules and equations are in :mod:`boundlab.simulate.algorithms` and
+:mod:`boundlab.simulate.compressors`), worker by worker, without any (runs, N, d) temporary:
+
+1. :math:`g^i=\nabla F_i(x)+\xi^i` (Gaussian :math:`\xi=s z`, or on the sphere :math:`\xi=\rho z/\|z\|`,
+   z standard normal from the noise stream; no noise when sigma = 0);
+2. the uplink (``none``, ``plain``, ``memory``: :math:`v=g^i-h^i`, ``error_feedback``:
+   :math:`v=g^i+e^i`) and the operator (identity, s-quantization, rand-k, Bernoulli) with its uniforms
+   from the uplink stream; the memories of active workers updated in place;
+3. :math:`\widehat g=\frac1N\sum_i\widehat g^i` (partial participation: the active workers' sum times
+   :math:`\theta/(pN)`), and the bits of the active workers.
+
+The random numbers are the numpy engine's, in the same order (each stream drawn block by block, run by
+run, worker by worker, coordinate by coordinate; the unused rows of a partial last block drawn and
+discarded), so the draws are bit-identical. The arithmetic is the reference's operation by operation,
+except the norms inside s-quantization and on the sphere (four partial sums instead of numpy's order) and the
+sum of a partial-participation aggregate: there the results differ in the last bits, which
+``tests/test_simulate_kernels.py`` bounds (and, where the order is the same, it asserts equality).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from boundlab.simulate._draws import normal, uniform
+from boundlab.simulate.compressors import FLOAT_BITS
+from boundlab.simulate.kernels import (NOISE_GAUSSIAN, NOISE_NONE, NOISE_SPHERE, OP_IDENTITY, OP_QSGD, OP_RANDK,
+                                       UPLINK_CODES)
+
+UP_NONE, UP_MEMORY, UP_ERROR_FEEDBACK = UPLINK_CODES["none"], UPLINK_CODES["memory"], UPLINK_CODES["error_feedback"]
+
+
+@njit(inline="always")
+def sum_sq(v, t0, t1):
+    """sum_{t0 <= t < t1} v_t^2 with four partial sums (a sequential sum waits on each addition: 3x slower)."""
+    s0 = s1 = s2 = s3 = 0.0
+    t = t0
+    while t + 4 <= t1:
+        s0 += v[t] * v[t]
+        s1 += v[t + 1] * v[t + 1]
+        s2 += v[t + 2] * v[t + 2]
+        s3 += v[t + 3] * v[t + 3]
+        t += 4
+    while t < t1:
+        s0 += v[t] * v[t]
+        t += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True)
+def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, mem, alpha, ef, active, factor,
+           ghat, bits):
+    """See the module docstring. ``N``: workers; ``base``: (R, 1 or N, d) exact local gradients; ``prm``: the operator's
+    parameters (qsgd: s, linf, bucket, bits; rand-k: k; Bernoulli: p); ``mem``: (R, N, d) h or e (updated
+    in place; (0, 0, 0) without); ``active``: (R, N) bool, or (0, 0) when every worker is active; ``ghat`` (R, d) and ``bits``
+    (R,) are written (bits added)."""
+    R, d = ghat.shape
+    M = base.shape[1]
+    partial = active.shape[0] > 0
+    v = np.empty(d)
+    y = np.empty(d)
+    keys = np.empty(d)
+    acc = np.empty(d)
+    draws_up = kind != UP_NONE and op != OP_IDENTITY
+    for j in range(noise_state.shape[0]):
+        a, b, c, w = noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3]
+        a2, b2, c2, w2 = up_state[j, 0], up_state[j, 1], up_state[j, 2], up_state[j, 3]
+        lo = j * block
+        hi = min(lo + block, R)
+        for r in range(lo, hi):
+            acc[:] = 0.0
+            run_bits = 0.0
+            for i in range(N):
+                on = (not partial) or active[r, i]
+                g = base[r, i if M > 1 else 0]
+                # 1. the stochastic gradient
+                if noise == NOISE_GAUSSIAN:
+                    for t in range(d):
+                        z, a, b, c, w = normal(a, b, c, w)
+                        v[t] = z
+                    for t in range(d):
+                        v[t] = v[t] * scale + g[t]
+                elif noise == NOISE_SPHERE:
+                    for t in range(d):
+                        z, a, b, c, w = normal(a, b, c, w)
+                        v[t] = z
+                    f = scale / math.sqrt(sum_sq(v, 0, d))
+                    for t in range(d):
+                        v[t] = v[t] * f + g[t]
+                else:
+                    for t in range(d):
+                        v[t] = g[t]
+                # 2. the uplink's input
+                if kind == UP_MEMORY:
+                    for t in range(d):
+                        v[t] -= mem[r, i, t]
+                elif kind == UP_ERROR_FEEDBACK:
+                    for t in range(d):
+                        v[t] += mem[r, i, t]
+                # the operator: y = C(v)
+                if kind == UP_NONE or op == OP_IDENTITY:
+                    for t in range(d):
+                        y[t] = v[t]
+                    nb = float(FLOAT_BITS * d)
+                elif op == OP_QSGD:
+                    s, linf, q = prm[0], prm[1] > 0, int(prm[2])
+                    for t0 in range(0, d, q):
+                        t1 = min(t0 + q, d)
+                        nrm = 0.0
+                        if linf:
+                            for t in range(t0, t1):
+                                nrm = max(nrm, abs(v[t]))
+                        else:
+                            nrm = math.sqrt(sum_sq(v, t0, t1))
+                        sc = s / nrm if nrm > 0 else 0.0
+                        unit = nrm / s
+                        for t in range(t0, t1):
+                            u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
+                            y[t] = np.floor(v[t] * sc + u) * unit
+                    nb = prm[3]
+                elif op == OP_RANDK:
+                    k = int(prm[0])
+                    for t in range(d):
+                        u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
+                        keys[t] = u
+                    kth = np.partition(keys, k - 1)[k - 1]
+                    for t in range(d):
+                        y[t] = v[t] if keys[t] <= kth else 0.0
+                    if k != d:
+                        sc = d / k
+                        for t in range(d):
+                            y[t] *= sc
+                    nb = prm[1]
+                else:                                                      # Bernoulli
+                    p = prm[0]
+                    kept = 0
+                    for t in range(d):
+                        u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
+                        if u < p:
+                            y[t] = v[t]
+                            kept += 1
+                        else:
+                            y[t] = 0.0
+                    if p != 1:
+                        for t in range(d):
+                            y[t] /= p
+                    nb = float(d + FLOAT_BITS * kept)
+                # 3. the message, the memory, the sum
+                if kind == UP_MEMORY:
+                    for t in range(d):
+                        h = mem[r, i, t]
+                        if on:
+                            mem[r, i, t] = h + alpha * y[t]
+                        y[t] = y[t] + h
+                elif kind == UP_ERROR_FEEDBACK:
+                    if ef != 1.0:
+                        for t in range(d):
+                            y[t] = y[t] * ef
+                    if on:
+                        for t in range(d):
+                            mem[r, i, t] = v[t] - y[t]
+                if on:
+                    for t in range(d):
+                        acc[t] += y[t]
+                    run_bits += nb
+            if partial:
+                for t in range(d):
+                    ghat[r, t] = acc[t] * factor
+            else:
+                for t in range(d):
+                    ghat[r, t] = acc[t] / N
+            bits[r] += run_bits
+        for _ in range((block - (hi - lo)) * N * d):        # the unused rows of a partial last block
+            if noise != NOISE_NONE:
+                z, a, b, c, w = normal(a, b, c, w)
+            if draws_up:
+                u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
+        noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3] = a, b, c, w
+        up_state[j, 0], up_state[j, 1], up_state[j, 2], up_state[j, 3] = a2, b2, c2, w2
