@@ -51,7 +51,8 @@ TOP_KEYS: tuple[Key, ...] = (
     Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/processes, "
         "256 MiB of worker messages) "
         "(memory and speed only: results do not change)"),
-    Key(None, "processes", "int", 1, "processes running batches in parallel (results do not change)"),
+    Key(None, "processes", "int", None, "processes running batches in parallel, default: every usable core when "
+        "the work pays for them (boundlab.simulate.engine.auto_processes); results do not change"),
     Key(None, "out", "str", None, "output file, .csv or .parquet (metadata in FILE.meta.json)"),
     Key("problem", "kind", "str", "quadratic", "problem builder (boundlab.simulate.problems.PROBLEMS: quadratic, "
         "least_squares, or a plug-in's)"),

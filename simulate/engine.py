@@ -40,6 +40,7 @@ A run *diverges* at the first iteration where :math:`F(w_k)-F_*`, :math:`\|w_k-w
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -230,7 +231,7 @@ def resolve_gamma(algorithm: Algorithm, problem: Problem, gamma: "float | str | 
 def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int,
              gamma: "float | str | None" = None, schedule: "str | Callable[[int], float]" = "constant",
              seed: int = 0, checkpoints_spec: "str | int | Sequence[int]" = "all", batch_runs: int | None = None,
-             allow_large_step: bool = False, progress: bool | None = None, processes: int = 1,
+             allow_large_step: bool = False, progress: bool | None = None, processes: int | None = None,
              keep_partial_on_interrupt: bool = False,
              average_weights: "Sequence[float] | np.ndarray | None" = None) -> SimulationResult:
     """Run ``n_runs`` independent runs of ``n_iter`` iterations; see the module docstring.
@@ -239,7 +240,8 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     ``batch_runs`` (rounded up to whole blocks of ``BLOCK_SIZE``) bounds the memory and does not
     change any number (default: min(1024, runs/processes), and at most as many runs as fit one
     (runs, N, d) array of worker messages in :data:`MESSAGE_BYTES`, but at least one block); nor
-    does ``processes`` (batches run in that many processes).
+    does ``processes`` (batches run in that many processes; None: :func:`auto_processes`, every core the
+    process may use when the work pays for the extra processes, one inside a worker process).
     ``progress``: None = a tqdm bar on a terminal, shown after 2 s. With
     ``keep_partial_on_interrupt``, Ctrl-C returns the batches already finished
     (``meta["interrupted"] = True``) instead of losing them.
@@ -260,6 +262,8 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
         weights = np.asarray(average_weights, dtype=float)
         if weights.shape != (n_iter,) or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
             raise BoundlabError(f"average_weights must be {n_iter} finite numbers > 0 (one per iteration)")
+    if processes is None:
+        processes = auto_processes(n_runs, problem.N, problem.d, n_iter)
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise BoundlabError(f"processes must be an integer >= 1, got {processes!r}")
     if batch_runs is None:     # also: one (runs, N, d) array of worker messages within MESSAGE_BYTES
@@ -319,6 +323,32 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     return result
 
 
+#: Run-worker-coordinate-iterations (R N d K) per process that make one more process worth starting: about
+#: 0.5 s of compiled work at the workload of record (5.6 ns each, one process). Measured there (MCM, qsgd both
+#: ways, N = d = 20, 2 cores): R N d K = 8e7 took 0.448 s in one process and 0.387 s in two; 2e7 took 0.110 s
+#: and 0.168 s (forking, a slower start in the workers, returning the records: about 0.1 s).
+PARALLEL_WORK = 100_000_000
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def auto_processes(n_runs: int, N: int, d: int, n_iter: int) -> int:
+    """Processes for ``simulate(processes=None)``: one per :data:`PARALLEL_WORK` of R N d K, at most the usable
+    cores and the RNG blocks of runs (a block is never split); 1 in a worker process (a pool's, a sweep's,
+    verify's: no pools inside pools). The numbers never depend on it."""
+    import multiprocessing
+    if multiprocessing.parent_process() is not None:
+        return 1
+    blocks = -(-n_runs // BLOCK_SIZE)
+    return max(1, min(usable_cores(), blocks, (n_runs * N * d * n_iter) // PARALLEL_WORK))
+
+
 #: Arrays of one batch's size that an iteration holds at once (state, gradients, messages, memories, buffers).
 ARRAYS_PER_BATCH = 8
 
@@ -347,6 +377,8 @@ def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes
                   parts: list[SimulationResult], weights: np.ndarray | None = None) -> None:
     """Batches in a process pool, appended to ``parts`` in run order (identical to sequential)."""
     from boundlab.simulate.files import process_pool
+    from boundlab.simulate.kernels import preload
+    preload()                                      # forked workers inherit the compiled kernels
     bar = _progress_bar(progress, len(starts), f"{algorithm.name} (batches)")
     with process_pool(processes) as pool:
         futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None, None, weights)
@@ -379,7 +411,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     is_ck = np.zeros(n_iter + 1, dtype=bool)
     is_ck[ks] = True
     diverged_at = np.full(R, -1)
-    w_star = problem.w_star
+    w_star, L = problem.w_star, problem.L
     track_region = problem.sigma2_radius is not None
     max_q = _per_run_sq(st.w_hat - w_star, reduce=np.max) if track_region else np.zeros(R)
     wsum = np.zeros_like(st.w)
@@ -448,8 +480,14 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             ctx.begin_iteration()
             algo.step(st, ctx, gammas[k - 1], k)
             # diverged: F(w_k) - F*, ||w_k - w*||^2 or ||w_hat_k - w*||^2 not finite (overflow, NaN)
-            loss, dist2 = problem.excess_loss(st.w), sq_norm(st.w - w_star)
-            bad = ~(np.isfinite(loss) & np.isfinite(dist2))
+            dist2 = sq_norm(st.w - w_star)
+            loss = problem.excess_loss(st.w) if is_ck[k] or not fused else None
+            if loss is not None:
+                bad = ~(np.isfinite(loss) & np.isfinite(dist2))
+            else:   # between checkpoints, no product by H: 0 <= F(w) - F* <= L/2 ||w - w*||^2, so F(w) - F*
+                bad = ~np.isfinite(2.0 * L * dist2)     # is finite where 2 L ||w - w*||^2 is; else compute it
+                if bad.any():
+                    bad[bad] = ~(np.isfinite(problem.excess_loss(st.w[bad])) & np.isfinite(dist2[bad]))
             if st.w_hat is not st.w:
                 q = _per_run_sq(st.w_hat - w_star, reduce=np.max)
                 bad |= ~np.isfinite(q)

@@ -81,3 +81,10 @@ def fused():
     """The fused worker kernel (a module), compiled or loaded from numba's cache at first use."""
     from boundlab.simulate import _fused
     return _fused
+
+
+def preload() -> None:
+    """Load the compiled kernels now (before a process pool forks: its workers then inherit them)."""
+    if compiled():
+        draws()
+        fused()
