@@ -32,6 +32,8 @@ from boundlab.simulate.compressors import FLOAT_BITS
 from boundlab.simulate.kernels import (NOISE_GAUSSIAN, NOISE_NONE, NOISE_SPHERE, OP_IDENTITY, OP_QSGD, OP_RANDK,
                                        UPLINK_CODES)
 
+#: rand-k up to this d finds its kept set by counting (d^2 branch-free comparisons), above by selection
+RANDK_COUNT_MAX_D = 32
 UP_NONE, UP_MEMORY, UP_ERROR_FEEDBACK = UPLINK_CODES["none"], UPLINK_CODES["memory"], UPLINK_CODES["error_feedback"]
 
 
@@ -52,6 +54,35 @@ def sum_sq(v, t0, t1):
     return (s0 + s1) + (s2 + s3)
 
 
+@njit
+def kth_smallest(keys, buf, k):
+    """The (k+1)-th smallest of ``keys`` (numpy's ``partition(keys, k)[k]``), by Hoare's selection in ``buf``
+    (no allocation: numba's np.partition copies its input at every call, 4x slower here)."""
+    n = keys.shape[0]
+    for t in range(n):
+        buf[t] = keys[t]
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = buf[(lo + hi) >> 1]
+        i, j = lo, hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                buf[i], buf[j] = buf[j], buf[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return buf[k]
+
+
 @njit(cache=True)
 def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, mem, alpha, ef, active, factor,
            ghat, bits):
@@ -66,6 +97,7 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
     y = np.empty(d)
     keys = np.empty(d)
     acc = np.empty(d)
+    acc2 = np.empty(d)
     draws_up = kind != UP_NONE and op != OP_IDENTITY
     for j in range(noise_state.shape[0]):
         a, b, c, w = noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3]
@@ -102,8 +134,13 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                 elif kind == UP_ERROR_FEEDBACK:
                     for t in range(d):
                         v[t] += mem[r, i, t]
-                # the operator: y = C(v)
-                if kind == UP_NONE or op == OP_IDENTITY:
+                # the operator: y = C(v), with one uniform per coordinate; rand-k's and Bernoulli's drawn first
+                # (their selections then run without branches), s-quantization's as it goes (measured faster)
+                if draws_up and op != OP_QSGD:
+                    for t in range(d):
+                        u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
+                        keys[t] = u
+                if not draws_up:                                           # identity, or no uplink
                     for t in range(d):
                         y[t] = v[t]
                     nb = float(FLOAT_BITS * d)
@@ -125,12 +162,18 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                     nb = prm[3]
                 elif op == OP_RANDK:
                     k = int(prm[0])
-                    for t in range(d):
-                        u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
-                        keys[t] = u
-                    kth = np.partition(keys, k - 1)[k - 1]
-                    for t in range(d):
-                        y[t] = v[t] if keys[t] <= kth else 0.0
+                    if d <= RANDK_COUNT_MAX_D:   # keys_t <= k-th smallest  <=>  fewer than k keys below keys_t (ties too)
+                        for t in range(d):
+                            below = 0
+                            for t2 in range(d):
+                                below += keys[t2] < keys[t]
+                            acc2[t] = below
+                        for t in range(d):
+                            y[t] = v[t] if acc2[t] < k else 0.0
+                    else:
+                        kth = kth_smallest(keys, acc2, k - 1)
+                        for t in range(d):
+                            y[t] = v[t] if keys[t] <= kth else 0.0
                     if k != d:
                         sc = d / k
                         for t in range(d):
@@ -140,23 +183,23 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                     p = prm[0]
                     kept = 0
                     for t in range(d):
-                        u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
-                        if u < p:
-                            y[t] = v[t]
-                            kept += 1
-                        else:
-                            y[t] = 0.0
+                        keep = keys[t] < p
+                        y[t] = v[t] if keep else 0.0
+                        kept += keep
                     if p != 1:
                         for t in range(d):
                             y[t] /= p
                     nb = float(d + FLOAT_BITS * kept)
                 # 3. the message, the memory, the sum
                 if kind == UP_MEMORY:
-                    for t in range(d):
-                        h = mem[r, i, t]
-                        if on:
+                    if on:
+                        for t in range(d):
+                            h = mem[r, i, t]
                             mem[r, i, t] = h + alpha * y[t]
-                        y[t] = y[t] + h
+                            y[t] = y[t] + h
+                    else:
+                        for t in range(d):
+                            y[t] = y[t] + mem[r, i, t]
                 elif kind == UP_ERROR_FEEDBACK:
                     if ef != 1.0:
                         for t in range(d):

@@ -18,23 +18,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 F = TypeVar("F", bound=Callable)
 
 
+@functools.cache
+def _controller() -> ThreadpoolController:
+    """One controller per process: it finds the loaded libraries once (a search costs about 2 ms once numba's
+    libraries are loaded, which every simulated batch used to pay). numpy, hence its BLAS, is loaded first."""
+    import numpy  # noqa: F401  (loads numpy's BLAS)
+    return ThreadpoolController()
+
+
 def blas_threads() -> list[int]:
     """Current thread count of each BLAS library loaded in this process (empty if none is found)."""
-    import numpy  # noqa: F401  (loads numpy's BLAS)
-    return [int(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"]
+    return [int(i["num_threads"]) for i in _controller().select(user_api="blas").info()]
 
 
 @contextmanager
 def single_threaded_blas() -> Iterator[bool]:
     """Run the block with every loaded BLAS on one thread; yields False if no BLAS was found.
     The previous thread counts are restored afterwards."""
-    import numpy  # noqa: F401
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _controller().limit(limits=1, user_api="blas"):
         yield bool(blas_threads())
 
 

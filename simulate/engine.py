@@ -233,7 +233,8 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
              seed: int = 0, checkpoints_spec: "str | int | Sequence[int]" = "all", batch_runs: int | None = None,
              allow_large_step: bool = False, progress: bool | None = None, processes: int | None = None,
              keep_partial_on_interrupt: bool = False,
-             average_weights: "Sequence[float] | np.ndarray | None" = None) -> SimulationResult:
+             average_weights: "Sequence[float] | np.ndarray | None" = None,
+             records: "Sequence[str] | None" = None) -> SimulationResult:
     """Run ``n_runs`` independent runs of ``n_iter`` iterations; see the module docstring.
 
     ``gamma`` defaults to the theory's bound for the algorithm (``Algorithm.step_bound``);
@@ -248,6 +249,8 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
     ``average_weights``: K positive weights lambda_1..lambda_K; ``excess_loss_avg`` is then
     F(sum_k lambda_k w_{k-1} / sum_k lambda_k) - F_* (a weighted Polyak-Ruppert average, as in
     Theorem 7's corollary) instead of the uniform average.
+    ``records``: the names to record (default: all, :func:`record_names`); a check that reads one record at
+    every iteration need not pay for the fifteen others (the numbers of those it asks for do not change).
     """
     for name, v, low in (("runs", n_runs, 1), ("iterations", n_iter, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
@@ -266,6 +269,13 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
         processes = auto_processes(n_runs, problem.N, problem.d, n_iter)
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise BoundlabError(f"processes must be an integer >= 1, got {processes!r}")
+    names = record_names(algorithm)
+    if records is not None:
+        unknown = [n for n in records if n not in names]
+        if unknown or isinstance(records, str):
+            raise BoundlabError(f"records: {unknown[0] if unknown else records!r} is not a record of "
+                                f"'{algorithm.name}' (records: {', '.join(names)})")
+        names = tuple(n for n in names if n in records)
     if batch_runs is None:     # also: one (runs, N, d) array of worker messages within MESSAGE_BYTES
         fits = max(BLOCK_SIZE, MESSAGE_BYTES // (8 * problem.N * problem.d))
         batch_runs = min(1024, -(-n_runs // processes), fits)
@@ -290,17 +300,17 @@ def simulate(problem: Problem, algorithm: Algorithm, *, n_runs: int, n_iter: int
         if processes == 1:
             bar = _progress_bar(progress, len(starts) * n_iter, algorithm.name)
             # several batches write their records straight into the final arrays (no concatenation)
-            full = ({n: np.full((n_runs, ks.shape[0]), np.nan) for n in record_names(algorithm)}
-                    if len(starts) > 1 else None)
+            full = ({n: np.full((n_runs, ks.shape[0]), np.nan) for n in names} if len(starts) > 1 else None)
             try:
                 for r0, r1 in zip(starts, stops):
                     out = None if full is None else {n: a[r0:r1] for n, a in full.items()}
-                    parts.append(_run_batch(problem, algorithm, gammas, ks, seed, r0, r1, bar, out, weights))
+                    parts.append(_run_batch(problem, algorithm, gammas, ks, seed, r0, r1, bar, out, weights, names))
             finally:
                 if bar is not None:
                     bar.close()
         else:
-            _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress, parts, weights)
+            _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress, parts, weights,
+                          names)
     except KeyboardInterrupt:
         if not (keep_partial_on_interrupt and parts):
             raise
@@ -374,14 +384,15 @@ def _progress_bar(progress: bool | None, total: int, desc: str):
 
 
 def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes, progress,
-                  parts: list[SimulationResult], weights: np.ndarray | None = None) -> None:
+                  parts: list[SimulationResult], weights: np.ndarray | None = None,
+                  names: "tuple[str, ...] | None" = None) -> None:
     """Batches in a process pool, appended to ``parts`` in run order (identical to sequential)."""
     from boundlab.simulate.files import process_pool
     from boundlab.simulate.kernels import preload
     preload()                                      # forked workers inherit the compiled kernels
     bar = _progress_bar(progress, len(starts), f"{algorithm.name} (batches)")
     with process_pool(processes) as pool:
-        futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None, None, weights)
+        futures = [pool.submit(_run_batch, problem, algorithm, gammas, ks, seed, r0, r1, None, None, weights, names)
                    for r0, r1 in zip(starts, stops)]
         try:
             for fut in futures:
@@ -400,14 +411,17 @@ def _run_parallel(problem, algorithm, gammas, ks, seed, starts, stops, processes
 @pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.ndarray, seed: int,
                r0: int, r1: int, bar, rec: dict[str, np.ndarray] | None = None,
-               weights: np.ndarray | None = None) -> SimulationResult:
+               weights: np.ndarray | None = None, names: "tuple[str, ...] | None" = None) -> SimulationResult:
     """Runs [r0, r1); ``rec``: NaN-filled (R, checkpoints) arrays to record into (else new ones);
-    ``weights``: lambda_k of a weighted average (None: uniform)."""
+    ``weights``: lambda_k of a weighted average (None: uniform); ``names``: the records to compute (None: all)."""
     R, n_iter = r1 - r0, gammas.shape[0]
     ctx = Context(problem, RunRNG(seed, r0, r1), algo.up, algo.down, algo.p)
     st = algo.init_state(ctx, problem.w0)
     if rec is None:
-        rec = {n: np.full((R, ks.shape[0]), np.nan) for n in record_names(algo)}
+        rec = {n: np.full((R, ks.shape[0]), np.nan) for n in (record_names(algo) if names is None else names)}
+    # the quantities computed before each recorded step, only when a record needs them
+    want_pre = bool(rec.keys() & {"grad2_hat", "excess_loss_hat", "contracted_dist2", "down_noise2", "zeta2"})
+    want_avg = "excess_loss_avg" in rec
     is_ck = np.zeros(n_iter + 1, dtype=bool)
     is_ck[ks] = True
     diverged_at = np.full(R, -1)
@@ -423,6 +437,11 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     shown = 0
     j = 0
 
+    def put(name: str, value) -> None:
+        """Checkpoint j of record ``name`` if it is recorded (``value``: a number, an array or a function)."""
+        if name in rec:
+            rec[name][:, j] = value() if callable(value) else value
+
     def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float,
                loss: np.ndarray | None = None, dist2: np.ndarray | None = None, pre: dict | None = None) -> None:
         """Write checkpoint j; ``loss`` and ``dist2`` of ``st.w`` when the caller has them already;
@@ -430,38 +449,41 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
         nonlocal j
         w = st.w
         if pre is not None:
-            rec["contracted_dist2"][:, j] = pre["contracted_dist2"]
-            rec["down_noise2"][:, j] = pre["down_noise2"]
-            ghat = getattr(st, "ghat", None)
-            if ghat is not None:
-                rec["ghat2"][:, j] = sq_norm(ghat)
-                rec["zeta2"][:, j] = sq_norm(ghat - pre["grad_w"])
-            omega = getattr(st, "omega", None)
-            if omega is not None:
-                wts = getattr(algo, "memory_weights", None)
-                rec["memory_residual2"][:, j] = _weighted(sq_norm(_gap(w, st.H)), wts)
-                rec["local_bias"][:, j] = _weighted(np.einsum("...i,...i->...", st.w_hat_g - _expand(w, omega),
-                                                              omega), wts)
-        rec["excess_loss"][:, j] = problem.excess_loss(w) if loss is None else loss
-        avg = (wsum / k if weights is None else wsum / lsum) if k else None
-        rec["excess_loss_avg"][:, j] = problem.excess_loss(avg) if k else rec["excess_loss"][:, j]
-        rec["dist2"][:, j] = sq_norm(w - w_star) if dist2 is None else dist2
-        rec["local_gap2"][:, j] = 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat))
+            put("contracted_dist2", pre["contracted_dist2"])
+            put("down_noise2", pre["down_noise2"])
+        ghat = getattr(st, "ghat", None)
+        if k and ghat is not None:
+            put("ghat2", lambda: sq_norm(ghat))
+            if pre is not None:
+                put("zeta2", lambda: sq_norm(ghat - pre["grad_w"]))
+        omega = getattr(st, "omega", None)
+        if k and omega is not None:
+            wts = getattr(algo, "memory_weights", None)
+            put("memory_residual2", lambda: _weighted(sq_norm(_gap(w, st.H)), wts))
+            put("local_bias", lambda: _weighted(np.einsum("...i,...i->...", st.w_hat_g - _expand(w, omega), omega),
+                                                wts))
+        put("excess_loss", lambda: problem.excess_loss(w) if loss is None else loss)
+        if want_avg:
+            avg = (wsum / k if weights is None else wsum / lsum) if k else w
+            put("excess_loss_avg", lambda: problem.excess_loss(avg) if k or loss is None else loss)
+        put("dist2", lambda: sq_norm(w - w_star) if dist2 is None else dist2)
+        put("local_gap2", lambda: 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat)))
         if st.upsilon is not None:
-            rec["upsilon"][:, j] = st.upsilon
-        rec["grad2_hat"][:, j] = grad2
-        rec["excess_loss_hat"][:, j] = loss_hat
-        rec["bits_up"][:, j] = ctx.bits_up
-        rec["bits_down"][:, j] = ctx.bits_down
-        if algo.extra_records:                                   # the algorithm's own records
+            put("upsilon", st.upsilon)
+        put("grad2_hat", grad2)
+        put("excess_loss_hat", loss_hat)
+        put("bits_up", ctx.bits_up)
+        put("bits_down", ctx.bits_down)
+        if algo.extra_records and rec.keys() & set(algo.extra_records):     # the algorithm's own records
             for name, value in algo.record_extra(st, ctx).items():
-                rec[name][:, j] = value
+                put(name, value)
         j += 1
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         record(0, np.nan, np.nan)
         for k in range(1, n_iter + 1):
-            if is_ck[k]:
+            pre, grad2, loss_hat = None, np.nan, np.nan
+            if is_ck[k] and want_pre:
                 if fused:
                     loss_hat, grad = problem.excess_loss_and_gradient(st.w_hat)
                 else:
@@ -472,7 +494,9 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
                 mean_grad = grad if grad.ndim == 2 else grad.mean(axis=1)
                 pre = {"grad_w": grad_w, "down_noise2": sq_norm(mean_grad - grad_w),
                        "contracted_dist2": sq_norm(st.w - w_star - gammas[k - 1] * grad_w)}
-            if weights is None:
+            if not want_avg:
+                pass
+            elif weights is None:
                 wsum += st.w
             else:
                 wsum += weights[k - 1] * st.w
@@ -481,7 +505,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             algo.step(st, ctx, gammas[k - 1], k)
             # diverged: F(w_k) - F*, ||w_k - w*||^2 or ||w_hat_k - w*||^2 not finite (overflow, NaN)
             dist2 = sq_norm(st.w - w_star)
-            loss = problem.excess_loss(st.w) if is_ck[k] or not fused else None
+            loss = problem.excess_loss(st.w) if (is_ck[k] and "excess_loss" in rec) or not fused else None
             if loss is not None:
                 bad = ~(np.isfinite(loss) & np.isfinite(dist2))
             else:   # between checkpoints, no product by H: 0 <= F(w) - F* <= L/2 ||w - w*||^2, so F(w) - F*

@@ -139,18 +139,16 @@ def _rowmul(x: np.ndarray, M: np.ndarray) -> np.ndarray:
     if x.ndim == 1:
         return (x[None, :] @ M)[0]
     R, d = x.shape[0], x.shape[-1]
-    rows = x.reshape(R, -1, d)                          # (R, m, d)
+    rows = np.ascontiguousarray(x).reshape(R, -1, d)     # (R, m, d)
     m = rows.shape[1]
+    full = R // BLOCK_SIZE * BLOCK_SIZE
     out = np.empty(rows.shape)
-    pad = None
-    for r0 in range(0, R, BLOCK_SIZE):
-        r1 = min(r0 + BLOCK_SIZE, R)
-        if r1 - r0 == BLOCK_SIZE:
-            out[r0:r1] = (rows[r0:r1].reshape(-1, d) @ M).reshape(BLOCK_SIZE, m, d)
-        else:                                           # a partial block: zero rows fill it up
-            pad = np.zeros((BLOCK_SIZE, m, d))
-            pad[:r1 - r0] = rows[r0:r1]
-            out[r0:r1] = (pad.reshape(-1, d) @ M).reshape(BLOCK_SIZE, m, d)[:r1 - r0]
+    if full:        # one stacked product: a (BLOCK_SIZE m, d) @ (d, d) BLAS call per block, in C
+        out[:full] = (rows[:full].reshape(-1, BLOCK_SIZE * m, d) @ M).reshape(full, m, d)
+    if full < R:    # a partial block: zero rows fill it up to the same shape
+        pad = np.zeros((BLOCK_SIZE, m, d))
+        pad[:R - full] = rows[full:]
+        out[full:] = (pad.reshape(-1, d) @ M).reshape(BLOCK_SIZE, m, d)[:R - full]
     return out.reshape(x.shape)
 
 

@@ -202,7 +202,8 @@ class RateOrderCheck:
             problem = quadratic(**{**self.problem, "N": n}, seed=seed)
             gamma = self.c * math.sqrt(n / T)
             res = simulate(problem, make_algorithm(self.algorithm, dict(self.params)), n_runs=self.runs, n_iter=T,
-                           gamma=gamma, seed=seed + 1 + j, checkpoints_spec="all", progress=False)
+                           gamma=gamma, seed=seed + 1 + j, checkpoints_spec="all", progress=False,
+                           records=("grad2_bar",))
             diverged += int(res.diverged.sum())
             v = res["grad2_bar"][~res.diverged, :T].mean(axis=1)          # (1/T) sum_{t<T} ||grad f(x_bar_t)||^2
             means.append(float(v.mean()))

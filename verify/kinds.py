@@ -82,7 +82,7 @@ class OrderCheck:
         for j, x in enumerate(self.xs):
             algo = make_algorithm(self.algorithm, self.params(x))
             res = simulate(problem, algo, n_runs=self.runs, n_iter=K, gamma=self.gamma, seed=seed + 1 + j,
-                           checkpoints_spec=ks, allow_large_step=True, progress=False)
+                           checkpoints_spec=ks, allow_large_step=True, progress=False, records=(self.record,))
             diverged += int(res.diverged.sum())
             col = np.isin(res.k, ks)
             per_run = res[self.record][:, col].mean(axis=1)[~res.diverged]
@@ -181,7 +181,7 @@ class ExactRecursionCheck:
         problem = quadratic(**self.problem, seed=seed)
         res = simulate(problem, make_algorithm(self.algorithm, dict(self.params)), n_runs=self.runs,
                        n_iter=self.iterations, gamma=self.gamma, seed=seed, checkpoints_spec=list(self.at),
-                       progress=False)
+                       progress=False, records=tuple({record for record, _, _ in self.pairs}))
         ex = moments(problem, make_algorithm(self.algorithm, dict(self.exact_params or self.params)), self.gamma,
                      self.iterations)
         col = {int(k): j for j, k in enumerate(res.k)}

@@ -95,7 +95,8 @@ class BitsOrderCheck:
         for j, k in enumerate(self.ks):
             T = int(3 * math.log(1 / self.eps) * self.d / k) + 10
             res = simulate(problem, make_algorithm("delayed-cgd", {"up": f"randk:k={k}"}), n_runs=self.runs, n_iter=T,
-                           gamma=k / self.d, seed=seed + j, checkpoints_spec="all", progress=False)
+                           gamma=k / self.d, seed=seed + j, checkpoints_spec="all", progress=False,
+                           records=("excess_loss", "bits_up"))
             below = res["excess_loss"] <= self.eps * res["excess_loss"][:, :1]
             first = np.argmax(below, axis=1)                              # first t with f(x_t) <= eps f(x_0)
             bits = res["bits_up"][np.arange(res.n_runs), first][below.any(axis=1)]
