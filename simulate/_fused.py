@@ -32,8 +32,6 @@ from boundlab.simulate.compressors import FLOAT_BITS
 from boundlab.simulate.kernels import (NOISE_GAUSSIAN, NOISE_NONE, NOISE_SPHERE, OP_IDENTITY, OP_QSGD, OP_RANDK,
                                        UPLINK_CODES)
 
-#: rand-k up to this d finds its kept set by counting (d^2 branch-free comparisons), above by selection
-RANDK_COUNT_MAX_D = 32
 UP_NONE, UP_MEMORY, UP_ERROR_FEEDBACK = UPLINK_CODES["none"], UPLINK_CODES["memory"], UPLINK_CODES["error_feedback"]
 
 
@@ -54,42 +52,15 @@ def sum_sq(v, t0, t1):
     return (s0 + s1) + (s2 + s3)
 
 
-@njit
-def kth_smallest(keys, buf, k):
-    """The (k+1)-th smallest of ``keys`` (numpy's ``partition(keys, k)[k]``), by Hoare's selection in ``buf``
-    (no allocation: numba's np.partition copies its input at every call, 4x slower here)."""
-    n = keys.shape[0]
-    for t in range(n):
-        buf[t] = keys[t]
-    lo, hi = 0, n - 1
-    while lo < hi:
-        pivot = buf[(lo + hi) >> 1]
-        i, j = lo, hi
-        while i <= j:
-            while buf[i] < pivot:
-                i += 1
-            while buf[j] > pivot:
-                j -= 1
-            if i <= j:
-                buf[i], buf[j] = buf[j], buf[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            break
-    return buf[k]
-
-
 @njit(cache=True)
 def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, mem, alpha, ef, active, factor,
-           ghat, bits):
+           ghat, bits, msgs, msg_bits):
     """See the module docstring. ``N``: workers; ``base``: (R, 1 or N, d) exact local gradients; ``prm``: the operator's
     parameters (qsgd: s, linf, bucket, bits; rand-k: k; Bernoulli: p); ``mem``: (R, N, d) h or e (updated
-    in place; (0, 0, 0) without); ``active``: (R, N) bool, or (0, 0) when every worker is active; ``ghat`` (R, d) and ``bits``
-    (R,) are written (bits added)."""
+    in place; (0, 0, 0) without); ``active``: (R, N) bool, or (0, 0) when every worker is active; ``ghat`` (R, d) and
+    ``bits`` (R,) are written (bits added); ``msgs`` (R, N, d) and ``msg_bits`` (R, N), unless (0, 0, 0) and (0, 0),
+    receive every message and its bits: with no noise and ``base`` the messages' inputs, this is the operator
+    alone, applied to any (R, m, d) array (:meth:`boundlab.simulate.algorithms.Context.compress_up`)."""
     R, d = ghat.shape
     M = base.shape[1]
     partial = active.shape[0] > 0
@@ -99,6 +70,7 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
     acc = np.empty(d)
     acc2 = np.empty(d)
     draws_up = kind != UP_NONE and op != OP_IDENTITY
+    keep_msgs = msgs.shape[0] > 0
     for j in range(noise_state.shape[0]):
         a, b, c, w = noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3]
         a2, b2, c2, w2 = up_state[j, 0], up_state[j, 1], up_state[j, 2], up_state[j, 3]
@@ -162,18 +134,13 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                     nb = prm[3]
                 elif op == OP_RANDK:
                     k = int(prm[0])
-                    if d <= RANDK_COUNT_MAX_D:   # keys_t <= k-th smallest  <=>  fewer than k keys below keys_t (ties too)
-                        for t in range(d):
-                            below = 0
-                            for t2 in range(d):
-                                below += keys[t2] < keys[t]
-                            acc2[t] = below
-                        for t in range(d):
-                            y[t] = v[t] if acc2[t] < k else 0.0
-                    else:
-                        kth = kth_smallest(keys, acc2, k - 1)
-                        for t in range(d):
-                            y[t] = v[t] if keys[t] <= kth else 0.0
+                    for t in range(d):   # keys_t <= k-th smallest  <=>  fewer than k keys below keys_t (ties too)
+                        below = 0
+                        for t2 in range(d):
+                            below += keys[t2] < keys[t]
+                        acc2[t] = below
+                    for t in range(d):
+                        y[t] = v[t] if acc2[t] < k else 0.0
                     if k != d:
                         sc = d / k
                         for t in range(d):
@@ -207,6 +174,10 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                     if on:
                         for t in range(d):
                             mem[r, i, t] = v[t] - y[t]
+                if keep_msgs:                                  # each message kept (compress_rows)
+                    for t in range(d):
+                        msgs[r, i, t] = y[t]
+                    msg_bits[r, i] = nb
                 if on:
                     for t in range(d):
                         acc[t] += y[t]

@@ -99,15 +99,31 @@ class Context:
         fused().uplink(self.rng.noise._state, self.rng.up._state, BLOCK_SIZE, self.N, base, noise, scale, op[0],
                        np.asarray(op[1], dtype=float), UPLINK_CODES[uplink], mem,
                        0.0 if alpha_up is None else float(alpha_up), float(getattr(st, "ef_up", 1.0)), active,
-                       factor, ghat, self.bits_up)
+                       factor, ghat, self.bits_up, _NO_MEMORY, _NO_ACTIVE_BITS)
         return ghat
+
+    @staticmethod
+    def _compress(op: Compressor, x: np.ndarray, stream, owned: bool = False) -> tuple[np.ndarray, object]:
+        """``op.compress(x, stream)`` (``compress_owned`` if ``owned``), by the fused kernel's operator alone when
+        the stream is compiled and the operator has a kernel (the same draws and rule; see
+        :func:`boundlab.simulate._fused.uplink`)."""
+        spec = op.kernel(x.shape[-1]) if stream.compiled else None
+        if spec is None or spec[0] == 0:             # (the identity: nothing to draw, x itself)
+            return op.compress_owned(x, stream) if owned else op.compress(x, stream)
+        from boundlab.simulate.kernels import NOISE_NONE, UPLINK_CODES, fused
+        R, d = x.shape[0], x.shape[-1]
+        x3 = np.ascontiguousarray(x, dtype=np.float64).reshape(R, -1, d)
+        y, bits = np.empty(x3.shape), np.empty(x3.shape[:2])
+        fused().uplink(np.zeros_like(stream._state), stream._state, BLOCK_SIZE, x3.shape[1], x3, NOISE_NONE, 0.0,
+                       spec[0], np.asarray(spec[1], dtype=float), UPLINK_CODES["plain"], _NO_MEMORY, 0.0, 1.0,
+                       _NO_ACTIVE, 1.0, np.empty((R, d)), np.zeros(R), y, bits)
+        return y.reshape(x.shape), bits.reshape(x.shape[:-1])
 
     def compress_up(self, x: np.ndarray, overwrite: bool = False, fanout: np.ndarray | None = None) -> np.ndarray:
         """C_up applied to every worker's message (R, N, d); bits of the active workers counted.
         ``overwrite``: the caller no longer needs ``x`` (the operator may compress it in place).
         ``fanout``: (N,) copies of each worker's message sent (a node's neighbours on a graph; default 1)."""
-        op = self.up
-        y, bits = op.compress_owned(x, self.rng.up) if overwrite else op.compress(x, self.rng.up)
+        y, bits = self._compress(self.up, x, self.rng.up, owned=overwrite)
         bits = np.broadcast_to(np.asarray(bits, dtype=float), x.shape[:-1])
         if fanout is not None:
             bits = bits * fanout
@@ -126,7 +142,7 @@ class Context:
         return self._down(self._exact, x, receivers)
 
     def _down(self, op: Compressor, x: np.ndarray, receivers) -> np.ndarray:
-        y, bits = op.compress(x, self.rng.down)
+        y, bits = self._compress(op, x, self.rng.down)
         if receivers is None:
             receivers = self.N if x.ndim == 2 else 1
         bits = np.broadcast_to(np.asarray(bits, dtype=float), x.shape[:-1]) * receivers
@@ -153,6 +169,7 @@ class Context:
 
 _NO_MEMORY = np.zeros((0, 0, 0))
 _NO_ACTIVE = np.zeros((0, 0), dtype=bool)
+_NO_ACTIVE_BITS = np.zeros((0, 0))
 
 
 def participation_theta(p: float, N: int) -> float:

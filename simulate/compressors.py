@@ -32,7 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from boundlab.errors import BoundlabError
-from boundlab.simulate.kernels import OP_BERNOULLI, OP_IDENTITY, OP_QSGD, OP_RANDK
+from boundlab.simulate.kernels import OP_BERNOULLI, OP_IDENTITY, OP_QSGD, OP_RANDK, RANDK_KERNEL_MAX_D
 from boundlab.simulate.registry import Registry, parse_spec
 
 FLOAT_BITS = 32
@@ -349,7 +349,9 @@ class RandK(_KeepK):
         return x * x * (x.shape[-1] / self.k - 1)
 
     def kernel(self, d):
-        return (OP_RANDK, (float(self.k), self.expected_bits(d))) if type(self) is RandK else None
+        if type(self) is not RandK or d > RANDK_KERNEL_MAX_D:
+            return None
+        return OP_RANDK, (float(self.k), self.expected_bits(d))
 
 
 @COMPRESSORS.register("bernoulli", aliases=("bernoulli-p",), examples=("bernoulli:p=0.5", "bernoulli:p=0.1"))

@@ -37,6 +37,9 @@ ENGINES = ("compiled", "numpy")
 NOISE_NONE, NOISE_GAUSSIAN, NOISE_SPHERE = 0, 1, 2
 OP_IDENTITY, OP_QSGD, OP_RANDK, OP_BERNOULLI = 0, 1, 2, 3
 UPLINK_CODES = {"none": 0, "plain": 1, "memory": 2, "error_feedback": 3}
+#: rand-k's kernel finds the kept set by counting, for each key, the keys below it (d^2 branch-free comparisons):
+#: faster than numpy's partition up to about this d, slower above (there the numpy rule runs)
+RANDK_KERNEL_MAX_D = 32
 
 
 @functools.cache
