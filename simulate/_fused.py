@@ -29,8 +29,8 @@ from numba import njit
 
 from boundlab.simulate._draws import normal, uniform
 from boundlab.simulate.compressors import FLOAT_BITS
-from boundlab.simulate.kernels import (NOISE_GAUSSIAN, NOISE_NONE, NOISE_SPHERE, OP_IDENTITY, OP_QSGD, OP_RANDK,
-                                       UPLINK_CODES)
+from boundlab.simulate.kernels import (NOISE_GAUSSIAN, NOISE_NONE, NOISE_SPHERE, OP_BERNOULLI, OP_IDENTITY, OP_QSGD,
+                                       OP_RANDK, UPLINK_CODES)
 
 UP_NONE, UP_MEMORY, UP_ERROR_FEEDBACK = UPLINK_CODES["none"], UPLINK_CODES["memory"], UPLINK_CODES["error_feedback"]
 
@@ -57,27 +57,30 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
            ghat, bits, msgs, msg_bits):
     """See the module docstring. ``N``: workers; ``base``: (R, 1 or N, d) exact local gradients; ``prm``: the operator's
     parameters (qsgd: s, linf, bucket, bits; rand-k: k; Bernoulli: p); ``mem``: (R, N, d) h or e (updated
-    in place; (0, 0, 0) without); ``active``: (R, N) bool, or (0, 0) when every worker is active; ``ghat`` (R, d) and
-    ``bits`` (R,) are written (bits added); ``msgs`` (R, N, d) and ``msg_bits`` (R, N), unless (0, 0, 0) and (0, 0),
+    in place; (0, 0, 0) without); ``active``: (R, N) bool, or (0, 0) when every worker is active; ``ghat`` (R, d) (or (0, 0):
+    not wanted) and ``bits`` (R,) are written (bits added); ``msgs`` (R, N, d) and ``msg_bits`` (R, N), unless (0, 0, 0) and (0, 0),
     receive every message and its bits: with no noise and ``base`` the messages' inputs, this is the operator
     alone, applied to any (R, m, d) array (:meth:`boundlab.simulate.algorithms.Context.compress_up`)."""
-    R, d = ghat.shape
+    R, d = base.shape[0], base.shape[2]
     M = base.shape[1]
     partial = active.shape[0] > 0
     v = np.empty(d)
     y = np.empty(d)
-    keys = np.empty(d)
-    acc = np.empty(d)
-    acc2 = np.empty(d)
+    keys = np.empty(d if op == OP_RANDK or op == OP_BERNOULLI else 0)    # (buffers only where used: at d = 1e5,
+                                                                        # each one is 0.8 MB)
+    acc2 = np.empty(d if op == OP_RANDK else 0)
     draws_up = kind != UP_NONE and op != OP_IDENTITY
     keep_msgs = msgs.shape[0] > 0
+    keep_sum = ghat.shape[0] > 0
     for j in range(noise_state.shape[0]):
         a, b, c, w = noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3]
         a2, b2, c2, w2 = up_state[j, 0], up_state[j, 1], up_state[j, 2], up_state[j, 3]
         lo = j * block
         hi = min(lo + block, R)
         for r in range(lo, hi):
-            acc[:] = 0.0
+            if keep_sum:
+                acc = ghat[r]                                   # the workers' sum, then the mean, in place
+                acc[:] = 0.0
             run_bits = 0.0
             for i in range(N):
                 on = (not partial) or active[r, i]
@@ -179,15 +182,16 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                         msgs[r, i, t] = y[t]
                     msg_bits[r, i] = nb
                 if on:
-                    for t in range(d):
-                        acc[t] += y[t]
+                    if keep_sum:
+                        for t in range(d):
+                            acc[t] += y[t]
                     run_bits += nb
-            if partial:
+            if keep_sum and partial:
                 for t in range(d):
-                    ghat[r, t] = acc[t] * factor
-            else:
+                    ghat[r, t] *= factor
+            elif keep_sum:
                 for t in range(d):
-                    ghat[r, t] = acc[t] / N
+                    ghat[r, t] /= N
             bits[r] += run_bits
         for _ in range((block - (hi - lo)) * N * d):        # the unused rows of a partial last block
             if noise != NOISE_NONE:

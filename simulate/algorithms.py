@@ -116,7 +116,7 @@ class Context:
         y, bits = np.empty(x3.shape), np.empty(x3.shape[:2])
         fused().uplink(np.zeros_like(stream._state), stream._state, BLOCK_SIZE, x3.shape[1], x3, NOISE_NONE, 0.0,
                        spec[0], np.asarray(spec[1], dtype=float), UPLINK_CODES["plain"], _NO_MEMORY, 0.0, 1.0,
-                       _NO_ACTIVE, 1.0, np.empty((R, d)), np.zeros(R), y, bits)
+                       _NO_ACTIVE, 1.0, _NO_ACTIVE_BITS, np.zeros(R), y, bits)
         return y.reshape(x.shape), bits.reshape(x.shape[:-1])
 
     def compress_up(self, x: np.ndarray, overwrite: bool = False, fanout: np.ndarray | None = None) -> np.ndarray:
@@ -711,10 +711,11 @@ class MCM(Algorithm):
         omega = st.w - st.H                           # 3. Omega_k = w_k - H_{k-1}
         st.upsilon = sq_norm(omega)                   #    Upsilon_k = ||Omega_k||^2
         c = ctx.compress_down(omega)                  #    c_k = C_dwn(Omega_k)
-        st.w_hat = st.H + c                           # 4. w_hat_k = H_{k-1} + c_k
+        np.add(st.H, c, out=st.w_hat)                 # 4. w_hat_k = H_{k-1} + c_k (in place: w_hat is MCM's own)
         st.omega, st.w_hat_g = omega, st.w_hat        #    (kept for the records)
         if self.alpha_dwn:
-            st.H += self.alpha_dwn * c                #    H_k = H_{k-1} + alpha_dwn c_k
+            c *= self.alpha_dwn
+            st.H += c                                 #    H_k = H_{k-1} + alpha_dwn c_k
 
 
 @ALGORITHMS.register("model-compression")

@@ -63,6 +63,17 @@ RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "
            "local_bias")
 
 
+#: State attributes a step keeps only for the engine's records (the aggregate ghat_k, MCM's Omega_k and
+#: w_hat_k^g): dropped before the next step, so that two generations are never held at once (memory).
+KEPT_FOR_RECORDS = ("ghat", "omega", "w_hat_g")
+
+
+def _drop_kept(st) -> None:
+    for attr in KEPT_FOR_RECORDS:
+        if getattr(st, attr, None) is not None:
+            setattr(st, attr, None)
+
+
 def record_names(algorithm: Algorithm) -> tuple[str, ...]:
     """The records of a run of ``algorithm``: :data:`RECORDS`, then its own (``Algorithm.extra_records``)."""
     return RECORDS + tuple(n for n in algorithm.extra_records if n not in RECORDS)
@@ -462,10 +473,19 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             put("memory_residual2", lambda: _weighted(sq_norm(_gap(w, st.H)), wts))
             put("local_bias", lambda: _weighted(np.einsum("...i,...i->...", st.w_hat_g - _expand(w, omega), omega),
                                                 wts))
+        _drop_kept(st)                        # recorded: dropped before the losses' work arrays (memory)
+        ghat = omega = None
+        if pre is not None:
+            pre.clear()
         put("excess_loss", lambda: problem.excess_loss(w) if loss is None else loss)
         if want_avg:
-            avg = (wsum / k if weights is None else wsum / lsum) if k else w
-            put("excess_loss_avg", lambda: problem.excess_loss(avg) if k or loss is None else loss)
+            if not k:
+                put("excess_loss_avg", lambda: problem.excess_loss(w) if loss is None else loss)
+            elif fused:         # the average as the work array of its own loss (one array less)
+                put("excess_loss_avg", lambda: problem.excess_loss(wsum / (k if weights is None else lsum),
+                                                                    overwrite=True))
+            else:
+                put("excess_loss_avg", lambda: problem.excess_loss(wsum / (k if weights is None else lsum)))
         put("dist2", lambda: sq_norm(w - w_star) if dist2 is None else dist2)
         put("local_gap2", lambda: 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat)))
         if st.upsilon is not None:
@@ -482,6 +502,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         record(0, np.nan, np.nan)
         for k in range(1, n_iter + 1):
+            _drop_kept(st)                            # the last step's, recorded already: not held any longer
             pre, grad2, loss_hat = None, np.nan, np.nan
             if is_ck[k] and want_pre:
                 if fused:
@@ -494,6 +515,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
                 mean_grad = grad if grad.ndim == 2 else grad.mean(axis=1)
                 pre = {"grad_w": grad_w, "down_noise2": sq_norm(mean_grad - grad_w),
                        "contracted_dist2": sq_norm(st.w - w_star - gammas[k - 1] * grad_w)}
+                del grad, mean_grad, grad_w          # only pre holds grad_w (memory: see the benchmark)
             if not want_avg:
                 pass
             elif weights is None:
@@ -505,7 +527,13 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             algo.step(st, ctx, gammas[k - 1], k)
             # diverged: F(w_k) - F*, ||w_k - w*||^2 or ||w_hat_k - w*||^2 not finite (overflow, NaN)
             dist2 = sq_norm(st.w - w_star)
-            loss = problem.excess_loss(st.w) if (is_ck[k] and "excess_loss" in rec) or not fused else None
+            loss = None
+            if is_ck[k]:       # recorded first: the step's kept arrays are dropped before the losses are computed
+                record(k, grad2, loss_hat, None, dist2, pre)
+                if "excess_loss" in rec:
+                    loss = rec["excess_loss"][:, j - 1]
+            if loss is None and not fused:
+                loss = problem.excess_loss(st.w)
             if loss is not None:
                 bad = ~(np.isfinite(loss) & np.isfinite(dist2))
             else:   # between checkpoints, no product by H: 0 <= F(w) - F* <= L/2 ||w - w*||^2, so F(w) - F*
@@ -522,8 +550,6 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
                 diverged_at[new] = k
             if track_region and st.w_hat is st.w:
                 np.fmax(max_q, dist2, out=max_q)
-            if is_ck[k]:
-                record(k, grad2, loss_hat, loss, dist2, pre)
             if bar is not None and (k % tick == 0 or k == n_iter):
                 bar.update(k - shown)
                 shown = k

@@ -87,11 +87,16 @@ class Problem:
         self._H = np.ascontiguousarray(self.hessian)
 
     # -- exact quantities ---------------------------------------------------------------------
-    def excess_loss(self, w: np.ndarray) -> np.ndarray:
-        """F(w) - F_* = 1/2 (w - w*)^T H (w - w*), shape ``w.shape[:-1]``."""
-        u = w - self.w_star
-        Hu = _rowmul(u, self._H)
-        return 0.5 * np.einsum("...i,...i->...", u, Hu)
+    def excess_loss(self, w: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """F(w) - F_* = 1/2 (w - w*)^T H (w - w*), shape ``w.shape[:-1]``; ``overwrite``: the caller gives ``w``
+        away (it is used as the work array: one array less)."""
+        u = np.subtract(w, self.w_star, out=w if overwrite else None)
+        return self._half_form(u)
+
+    def _half_form(self, u: np.ndarray, Hu: np.ndarray | None = None) -> np.ndarray:
+        """1/2 u^T H u per row (``Hu``: given when the caller has it). The same operations for a dense and a
+        diagonal H (their numbers are equal: tests/test_simulate_perf.py)."""
+        return 0.5 * np.einsum("...i,...i->...", u, _rowmul(u, self._H) if Hu is None else Hu)
 
     def full_gradient(self, w: np.ndarray) -> np.ndarray:
         """grad F(w) = H (w - w*), shape of ``w``."""
@@ -102,7 +107,7 @@ class Problem:
         numbers as the two calls)."""
         u = w - self.w_star
         Hu = _rowmul(u, self._H)
-        return 0.5 * np.einsum("...i,...i->...", u, Hu), Hu
+        return self._half_form(u, Hu), Hu
 
     def constants(self) -> dict:
         """The exact constants, for metadata and for the theory."""
@@ -187,9 +192,11 @@ class QuadraticProblem(Problem):
 
     def local_gradients(self, x):
         x3 = _stacked(x)
-        if self.homogeneous and x3.shape[1] == 1:
-            return _rowmul(x3 - self.centres[0], self.A)
-        return _rowmul(x3 - self.centres, self.A)
+        u = x3 - self.centres[0] if self.homogeneous and x3.shape[1] == 1 else x3 - self.centres
+        if self.A.ndim == 1:
+            u *= self.A                                    # a diagonal A: in place (no second array)
+            return u
+        return _rowmul(u, self.A)
 
     def gradient_kernel(self, x):
         if type(self) is not QuadraticProblem:           # a subclass may change the rule below
