@@ -77,6 +77,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     g3 = parser.add_argument_group("figure 3: tightness")
     g3.add_argument("--from-csv", default=None, metavar="FILE", help="a 'boundlab verify --format csv' table")
     g3.add_argument("--suite", default="quick", help="verify suite to run when no --from-csv (default quick)")
+    g3.add_argument("--rerun", action="store_true",
+                    help="run the verify suite even when the table of an earlier run of the same code is cached")
     g4 = parser.add_argument_group("figure 4: step sizes")
     g4.add_argument("--step-N", type=int, default=20, help="number of workers N (default 20)")
     g4.add_argument("--step-omega-up", type=float, default=20 ** 0.5,
@@ -207,8 +209,10 @@ def run(args: argparse.Namespace) -> int:
                 if args.from_csv:
                     frame, source = tightness.load_csv(args.from_csv), f"from {args.from_csv}"
                 else:
-                    frame, source = tightness.from_verify(args.suite, args.seed), \
-                        f"boundlab.verify.run_suite({args.suite!r}, seed={args.seed})"
+                    frame, cached = tightness.from_verify(args.suite, args.seed, args.rerun)
+                    source = (f"boundlab.verify.run_suite({args.suite!r}, seed={args.seed})"
+                              + (" (the table of an earlier run of the same code, from boundlab.verify.cache)"
+                                 if cached else ""))
             except tightness.VerifyUnavailable as err:
                 if explicit:
                     raise

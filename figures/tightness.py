@@ -73,14 +73,23 @@ def load_csv(path: str) -> pd.DataFrame:
     return check_frame(frame, f"from-csv {path}")
 
 
-def from_verify(suite: str = "quick", seed: int = 0) -> pd.DataFrame:
-    """Run ``boundlab.verify.run_suite(suite, seed=seed)`` and return its table."""
+def from_verify(suite: str = "quick", seed: int = 0, rerun: bool = False) -> tuple[pd.DataFrame, bool]:
+    """The table of ``boundlab.verify.run_suite(suite, seed=seed)`` and whether it came from the cache: the
+    table of an earlier ``boundlab verify`` run of the same code and options (:mod:`boundlab.verify.cache`),
+    unless ``rerun``; else the suite is run (and its table cached)."""
     try:
-        from boundlab.verify import run_suite
+        from boundlab.verify import cache, run_suite
+        from boundlab.verify.suite import ALPHA
     except ImportError:
         raise VerifyUnavailable("tightness: boundlab.verify.run_suite is not available yet (issue 4); "
                                 "figure 3 skipped (give --from-csv FILE from 'boundlab verify --format csv')") from None
-    return check_frame(run_suite(suite, seed=seed).to_frame(), f"verify suite '{suite}'")
+    k = cache.key(suite, seed, 1.0, ALPHA, "monte-carlo")
+    frame = None if rerun else cache.load(k)
+    if frame is not None:
+        return check_frame(frame, f"verify suite '{suite}' (cached)"), True
+    frame = run_suite(suite, seed=seed).to_frame()
+    cache.store(k, frame)
+    return check_frame(frame, f"verify suite '{suite}'"), False
 
 
 def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):

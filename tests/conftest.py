@@ -11,3 +11,16 @@ def seed_lines() -> list[str]:
     if not SEED.exists():
         pytest.skip(f"the slides' text ({SEED}) is not beside this checkout")
     return SEED.read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory):
+    """The tests (and the commands they start) keep their verify tables in a folder of their own."""
+    import os
+    old = os.environ.get("BOUNDLAB_CACHE_DIR")
+    os.environ["BOUNDLAB_CACHE_DIR"] = str(tmp_path_factory.mktemp("boundlab-cache"))
+    yield
+    if old is None:
+        os.environ.pop("BOUNDLAB_CACHE_DIR", None)
+    else:
+        os.environ["BOUNDLAB_CACHE_DIR"] = old

@@ -58,3 +58,36 @@ def test_csv_round_trip_and_missing_column(tmp_path):
 def test_empty_table_is_an_error():
     with pytest.raises(BoundlabError, match="no checks"):
         tt.check_frame(verify_like_frame().iloc[:0])
+
+
+def test_the_figure_reuses_the_table_of_an_earlier_verify_run(tmp_path, monkeypatch):
+    """`boundlab verify` keeps its table (boundlab.verify.cache); the figure then reads it instead of running the
+    suite again; another suite (or code: the key holds a hash of the sources) runs it again, as does --rerun."""
+    from boundlab.cli import main
+    from boundlab.figures import tightness
+    from boundlab.verify import cache
+    from boundlab.verify import suite as S
+    suite = tmp_path / "tiny.py"
+    suite.write_text("from boundlab.verify.checks import OperatorCheck\n"
+                     "def suite():\n    return [OperatorCheck('A1 rand-k', 'randk:k=2', 6, 2000)]\n")
+    assert main(["verify", "--suite", str(suite)]) == 0
+    calls = []
+    real = S.run_suite
+    monkeypatch.setattr(S, "run_suite", lambda *a, **k: calls.append(a) or real(*a, **k))
+    import boundlab.verify as V
+    monkeypatch.setattr(V, "run_suite", S.run_suite)
+    frame, cached = tightness.from_verify(str(suite))
+    assert cached and calls == [] and list(frame.check)[0] == "A1 rand-k"
+    suite.write_text(suite.read_text().replace("2000", "3000"))      # another suite: run again
+    assert tightness.from_verify(str(suite))[1] is False and len(calls) == 1
+    assert tightness.from_verify(str(suite))[1] is True and len(calls) == 1
+    assert tightness.from_verify(str(suite), rerun=True)[1] is False and len(calls) == 2
+    monkeypatch.setattr(cache, "code_hash", lambda: "another code")  # an edit of boundlab: not reused
+    assert tightness.from_verify(str(suite))[1] is False and len(calls) == 3
+    # the command: the quick suite's table, cached, drawn without running the suite
+    monkeypatch.undo()
+    cache.store(cache.key("quick", 0, 1.0, S.ALPHA, "monte-carlo"), frame)
+    monkeypatch.setattr(S, "run_suite", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(V, "run_suite", S.run_suite)
+    assert main(["figures", "tightness", "--out", str(tmp_path / "fig")]) == 0
+    assert len(calls) == 3 and "boundlab.verify.cache" in (tmp_path / "fig" / "tightness.meta.json").read_text()

@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         report = run_items(select(load_suite(args.suite), args.only), args.suite, args.seed, args.tighten, args.alpha,
                            args.jobs, args.strict, "exact" if args.exact else "monte-carlo")
     print(render(report, args.format))
+    from boundlab.verify import cache        # kept for 'boundlab figures tightness' (boundlab.verify.cache)
+    cache.store(cache.key(args.suite, args.seed, args.tighten, args.alpha, "exact" if args.exact else "monte-carlo",
+                          args.only), report.to_frame())
     if args.power:
         from boundlab.verify.power import power_frame, power_matrix, render_power
         matrix = power_matrix(report)
