@@ -79,29 +79,29 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
         hi = min(lo + block, R)
         for r in range(lo, hi):
             if keep_sum:
-                acc = ghat[r]                                   # the workers' sum, then the mean, in place
-                acc[:] = 0.0
+                for t in range(d):                              # the workers' sum, then the mean, in place
+                    ghat[r, t] = 0.0
             run_bits = 0.0
             for i in range(N):
                 on = (not partial) or active[r, i]
-                g = base[r, i if M > 1 else 0]
+                gi = i if M > 1 else 0
                 # 1. the stochastic gradient
                 if noise == NOISE_GAUSSIAN:
                     for t in range(d):
                         z, a, b, c, w = normal(a, b, c, w)
                         v[t] = z
                     for t in range(d):
-                        v[t] = v[t] * scale + g[t]
+                        v[t] = v[t] * scale + base[r, gi, t]
                 elif noise == NOISE_SPHERE:
                     for t in range(d):
                         z, a, b, c, w = normal(a, b, c, w)
                         v[t] = z
                     f = scale / math.sqrt(sum_sq(v, 0, d))
                     for t in range(d):
-                        v[t] = v[t] * f + g[t]
+                        v[t] = v[t] * f + base[r, gi, t]
                 else:
                     for t in range(d):
-                        v[t] = g[t]
+                        v[t] = base[r, gi, t]
                 # 2. the uplink's input
                 if kind == UP_MEMORY:
                     for t in range(d):
@@ -184,7 +184,7 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                 if on:
                     if keep_sum:
                         for t in range(d):
-                            acc[t] += y[t]
+                            ghat[r, t] += y[t]
                     run_bits += nb
             if keep_sum and partial:
                 for t in range(d):

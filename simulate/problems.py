@@ -147,8 +147,10 @@ def _rowmul(x: np.ndarray, M: np.ndarray) -> np.ndarray:
     rows = np.ascontiguousarray(x).reshape(R, -1, d)     # (R, m, d)
     m = rows.shape[1]
     full = R // BLOCK_SIZE * BLOCK_SIZE
+    if full == R:   # one stacked product: a (BLOCK_SIZE m, d) @ (d, d) BLAS call per block, in C
+        return (rows.reshape(-1, BLOCK_SIZE * m, d) @ M).reshape(x.shape)
     out = np.empty(rows.shape)
-    if full:        # one stacked product: a (BLOCK_SIZE m, d) @ (d, d) BLAS call per block, in C
+    if full:
         out[:full] = (rows[:full].reshape(-1, BLOCK_SIZE * m, d) @ M).reshape(full, m, d)
     if full < R:    # a partial block: zero rows fill it up to the same shape
         pad = np.zeros((BLOCK_SIZE, m, d))
