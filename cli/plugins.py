@@ -18,7 +18,7 @@ Three ways to name plug-ins, loaded in this order (each at most once):
 3. **the command line**: ``boundlab --plugin MODULE_OR_FILE SUB-COMMAND ...`` (repeatable; also
    accepted after the sub-command).
 
-Worker processes (``--processes``, ``verify``'s and ``sweep``'s pools, a Dask cluster's tasks) load
+Worker processes (``--jobs``, ``verify``'s and ``sweep``'s pools, a Dask cluster's tasks) load
 the same plug-ins (:func:`ensure`). A plug-in that cannot be imported is one line, exit 2.
 """
 from __future__ import annotations

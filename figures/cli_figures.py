@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if its parent exists)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files in DIR")
     parser.add_argument("--seed", type=int, default=0, help="seed of every simulation (default 0)")
-    parser.add_argument("--processes", type=int, default=2, help="simulations run in parallel (default 2)")
+    parser.add_argument("--jobs", type=int, default=2, help="simulations run in parallel (default 2)")
+    parser.add_argument("--processes", type=int, dest="old_processes", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=None, help="runs per simulation, figures 1 and 2")
     parser.add_argument("--iterations", type=int, default=None, help="iterations per simulation, figures 1 and 2")
     g1 = parser.add_argument_group("figure 1: limit variance vs omega_dwn")
@@ -120,13 +121,13 @@ def settings_of(fig: str, args: argparse.Namespace, overrides: dict[str, Any]):
             omegas=args.omegas, algorithms=args.lv_algorithms, up=args.up, down=args.down,
             runs=_first(args.lv_runs, args.runs, 64), iterations=_first(args.lv_iterations, args.iterations, 12000),
             tail=args.tail, gamma=args.gamma, allow_large_step=args.allow_large_step, seed=args.seed,
-            processes=args.processes, problem=overrides)
+            processes=args.jobs, problem=overrides)
     elif fig == "convergence":
         s = convergence.Settings(
             algorithms=args.conv_algorithms, problems=args.conv_problems, up=args.conv_up, down=args.conv_down,
             runs=_first(args.conv_runs, args.runs, None), iterations=_first(args.conv_iterations, args.iterations, None),
             gamma=args.conv_gamma, allow_large_step=args.allow_large_step, seed=args.seed,
-            processes=args.processes, quadratic=overrides)
+            processes=args.jobs, quadratic=overrides)
     elif fig == "step-edge":
         common.positive_int(_first(args.runs, 100), "runs (figure 5)", 2)
         return None
@@ -164,8 +165,11 @@ def run(args: argparse.Namespace) -> int:
     from boundlab.figures import common, convergence, limit_variance, step_edge, step_sizes, tightness
     todo = selected(args.figures)
     explicit = bool(args.figures) and "all" not in args.figures
-    if not isinstance(args.processes, int) or args.processes < 1:
-        raise BoundlabError(f"processes must be an integer >= 1, got {args.processes!r}")
+    if args.old_processes is not None:          # the old name, for one vocabulary across the commands
+        print("boundlab: note: '--processes' is now called '--jobs' (accepted)", file=sys.stderr)
+        args.jobs = args.old_processes
+    if not isinstance(args.jobs, int) or args.jobs < 1:
+        raise BoundlabError(f"jobs must be an integer >= 1, got {args.jobs!r}")
     overrides = problem_overrides(args)
     settings = {fig: settings_of(fig, args, overrides) for fig in todo}
     common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
@@ -185,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
                          f"[{r['low']:.3g}, {r['high']:.3g}] (95%)")
         elif fig == "step-edge":
             paths, _, meta = step_edge.make(args.out, seed=args.seed, runs=_first(args.runs, 100),
-                                            jobs=args.processes)
+                                            jobs=args.jobs)
             fits = meta["fits"]
             extra = "; divergence exponents: " + ", ".join(
                 f"{a} {fits[a + ':divergence']['exponent']:.2f}" for a in ("mcm", "artemis", "dore")

@@ -41,6 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
             default = "" if key.default is None else f" (default: {key.default})"
             parser.add_argument(*flags, dest=key.dotted, default=None, metavar=key.kind.upper(),
                                 help=key.help + default)
+    for old, new in C.RENAMED.items():       # the old names of renamed keys: accepted (a note says the new one)
+        parser.add_argument("--" + old.replace("_", "-"), dest=old, default=None, help=argparse.SUPPRESS)
 
 
 def _check_output(path: str, overwrite: bool) -> None:
@@ -164,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
     """Resolve the config, simulate, write the output. Bad input raises BoundlabError (exit 2)."""
     file_values = C.load_toml(args.config) if args.config else {}
     flags = {k.dotted: getattr(args, k.dotted, None) for k in C.keys()}
+    for old in C.RENAMED:
+        if getattr(args, old, None) is not None:
+            flags[old] = getattr(args, old)
     cfg = C.resolve(file_values, flags)
     out = cfg["out"]
     if out:

@@ -48,10 +48,10 @@ TOP_KEYS: tuple[Key, ...] = (
     Key(None, "schedule", "str", "constant", "'constant' or 'inv_sqrt' (gamma_k = gamma / sqrt(k))"),
     Key(None, "allow_large_step", "bool", False, "allow gamma above the theory's bound"),
     Key(None, "checkpoints", "checkpoints", "all", "'all', every m iterations (an integer), 'log:M' or a list"),
-    Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/processes, "
+    Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/jobs, "
         "256 MiB of worker messages) "
         "(memory and speed only: results do not change)"),
-    Key(None, "processes", "int", None, "processes running batches in parallel, default: every usable core when "
+    Key(None, "jobs", "int", None, "processes running batches in parallel, default: every usable core when "
         "the work pays for them (boundlab.simulate.engine.auto_processes); results do not change"),
     Key(None, "out", "str", None, "output file, .csv or .parquet (metadata in FILE.meta.json)"),
     Key("problem", "kind", "str", "quadratic", "problem builder (boundlab.simulate.problems.PROBLEMS: quadratic, "
@@ -200,6 +200,20 @@ def _convert(key: Key, value: Any) -> Any:
     return value
 
 
+#: Keys renamed for one vocabulary across the commands: the old name is accepted, with a note on stderr.
+RENAMED = {"processes": "jobs"}
+
+
+def renamed(dotted: str) -> str:
+    """The current name of a key (an old name gives a one-line note on stderr)."""
+    new = RENAMED.get(dotted)
+    if new is None:
+        return dotted
+    import sys
+    print(f"boundlab: note: '{dotted}' is now called '{new}' (accepted)", file=sys.stderr)
+    return new
+
+
 def _unknown(dotted: str, pool: list[str]) -> BoundlabError:
     close = difflib.get_close_matches(dotted, pool, n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -214,7 +228,7 @@ def flatten(doc: dict) -> dict[str, Any]:
             for kk, vv in v.items():
                 flat[f"{k}.{kk}"] = vv
         else:
-            flat[k] = v
+            flat[renamed(k)] = v
     known = by_dotted()
     for dotted in flat:
         if dotted not in known:
@@ -263,7 +277,7 @@ def _takes(key: Key, owner: str) -> bool:
 
 def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> dict[str, Any]:
     """Merge (flags beat the file), type-check, fill defaults. Returns {dotted key: value}."""
-    merged = {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}
+    merged = {renamed(k): v for k, v in {**file_values, **{k: v for k, v in flag_values.items() if v is not None}}.items()}
     known = by_dotted()
     for dotted in merged:
         if dotted not in known:
@@ -342,4 +356,4 @@ def run_config(cfg: dict[str, Any], progress: bool | None = None, keep_partial: 
     return simulate(problem, algorithm, n_runs=cfg["runs"], n_iter=cfg["iterations"], gamma=cfg["gamma"],
                     schedule=cfg["schedule"], seed=cfg["seed"], checkpoints_spec=cfg["checkpoints"],
                     batch_runs=cfg["batch_runs"], allow_large_step=cfg["allow_large_step"], progress=progress,
-                    processes=cfg["processes"], keep_partial_on_interrupt=keep_partial)
+                    processes=cfg["jobs"], keep_partial_on_interrupt=keep_partial)

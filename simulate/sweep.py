@@ -27,11 +27,11 @@ keys that only some algorithms take: ``qsgd`` has no ``down``). Every point is r
 like a ``boundlab simulate`` config (:func:`boundlab.simulate.config.resolve`); a grid column is
 empty for the points of a table that does not sweep it.
 
-Each point is simulated in one process (its ``processes`` is 1: the parallelism is over points)
+Each point is simulated in one process (its ``jobs`` is 1: the parallelism is over points)
 and cached in ``OUT/cache/KEY.npz``, where KEY is the SHA-256 of the fully resolved configuration,
 the boundlab and numpy versions, :data:`~boundlab.simulate.rng.BLOCK_SIZE`, the cache format,
 the BLAS thread policy and, for ``problem.data = "file:PATH"``, the file's contents: everything
-that can change a number, and nothing that cannot (``batch_runs``, ``processes``, ``out``).
+that can change a number, and nothing that cannot (``batch_runs``, ``jobs``, ``out``).
 Every point is built and run with BLAS pinned to one thread (:mod:`boundlab.simulate.blas`):
 large stacked matrix products round differently on 1 and 2 OpenBLAS threads, and Dask's workers
 run on 1, so this is what makes the numbers independent of the machine and the back end. A point whose cache
@@ -76,7 +76,7 @@ from boundlab.simulate.rng import BLOCK_SIZE
 #: Version of the cache files' layout; part of every cache key.
 CACHE_FORMAT = 1
 #: Config keys that cannot change a number: left out of the cache key (and refused in the grid).
-NUMBER_FREE_KEYS = ("out", "batch_runs", "processes")
+NUMBER_FREE_KEYS = ("out", "batch_runs", "jobs")
 SPEC_KEYS = ("out", "base", "grid")
 
 
@@ -144,7 +144,7 @@ def _parse_grid(grid_doc: Any, base: dict[str, Any]) -> dict[str, list[Any]]:
             for kk, vv in values.items():
                 grid[f"{k}.{kk}"] = vv
         else:
-            grid[k] = values
+            grid[C.renamed(k)] = values
     for k, values in grid.items():
         if k not in C.by_dotted():
             raise C._unknown(k, list(C.by_dotted()))
@@ -183,7 +183,7 @@ def expand(spec: SweepSpec) -> list[Point]:
             except BoundlabError as err:
                 where = ", ".join(f"{k}={v!r}" for k, v in params.items())
                 raise BoundlabError(f"grid point {i} ({where}): {err}") from None
-            cfg["processes"] = 1
+            cfg["jobs"] = 1
             points.append(Point(index=i, params=params, cfg=cfg, key=cache_key(cfg)))
     return points
 

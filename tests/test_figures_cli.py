@@ -4,7 +4,7 @@ import pytest
 
 from boundlab.cli import main
 
-TINY = ["--runs", "2", "--iterations", "20", "--processes", "1", "--omegas", "0,3", "--lv-algorithms", "mcm,artemis",
+TINY = ["--runs", "2", "--iterations", "20", "--jobs", "1", "--omegas", "0,3", "--lv-algorithms", "mcm,artemis",
         "--conv-algorithms", "sgd,mcm", "--conv-problems", "quadratic", "--problem.N", "3", "--problem.d", "4",
         "--step-N", "3"]
 NAMES = ("limit_variance", "convergence", "tightness", "step_sizes")

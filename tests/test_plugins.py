@@ -75,7 +75,7 @@ def test_the_environment_variable_and_worker_processes(tmp_path):
         out = tmp_path / f"p{processes}.csv"
         r = subprocess.run([sys.executable, "-m", "boundlab", "simulate", "--algorithm.name", "qsgd",
                             "--algorithm.up", "test-plugin-sign", "--runs", "256", "--batch-runs", "64",
-                            "--iterations", "4", "--processes", processes, "--out", str(out)],
+                            "--iterations", "4", "--jobs", processes, "--out", str(out)],
                            env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         outs.append(out.read_text())

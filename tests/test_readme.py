@@ -18,3 +18,15 @@ def test_readme_starts_with_install_and_run_then_install_and_test():
 
 def test_ci_runs_the_readme_test_command_verbatim():
     assert first_commands()[1] in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_license_and_citation_files_describe_this_release():
+    """LICENSE is the license pyproject declares; CITATION.cff parses and names this version."""
+    import tomllib
+
+    import yaml
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert meta["license"]["text"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == meta["version"] and cff["license"] == "MIT"
+    assert any("Preserved central model" in r["title"] for r in cff["references"])

@@ -251,7 +251,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) is Linux's")
 def test_killed_parent_leaves_no_worker_running(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "boundlab", "simulate", "--runs", "20000", "--iterations", "100000",
-                             "--checkpoints", "10000", "--processes", "2", "--out", str(tmp_path / "r.csv")],
+                             "--checkpoints", "10000", "--jobs", "2", "--out", str(tmp_path / "r.csv")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     workers: list[int] = []

@@ -88,6 +88,22 @@ def test_flags_only_and_summary(capsys, boundlab_main):
     assert "4 runs, k = 5" in out and "excess_loss" in out
 
 
+def test_jobs_is_the_name_and_processes_is_accepted_with_a_note(tmp_path, capsys, boundlab_main):
+    """One vocabulary: `jobs` in every command; the old `processes` (flag or TOML key) still works, with a note."""
+    base = ["simulate", "--runs", "70", "--iterations", "3", "--problem.d", "4", "--problem.N", "2"]
+    assert boundlab_main(base + ["--jobs", "2", "--out", str(tmp_path / "a.csv")]) == 0
+    assert "note" not in capsys.readouterr().err
+    assert boundlab_main(base + ["--processes", "2", "--out", str(tmp_path / "b.csv")]) == 0
+    assert "'processes' is now called 'jobs'" in capsys.readouterr().err
+    (tmp_path / "c.toml").write_text("processes = 2\nruns = 70\niterations = 3\n[problem]\nd = 4\nN = 2\n")
+    assert boundlab_main(["simulate", str(tmp_path / "c.toml"), "--out", str(tmp_path / "c.csv")]) == 0
+    assert "'processes' is now called 'jobs'" in capsys.readouterr().err
+    a, b, c = (pd.read_csv(tmp_path / f"{n}.csv") for n in "abc")
+    assert a.equals(b) and a.equals(c)
+    meta = json.loads((tmp_path / "b.csv.meta.json").read_text())
+    assert meta["config"]["jobs"] == 2 and meta["result"]["processes"] == 2
+
+
 def _error(argv, capsys, boundlab_main) -> str:
     assert boundlab_main(["simulate", *argv]) == 2
     err = capsys.readouterr().err.strip()

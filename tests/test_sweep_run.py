@@ -62,7 +62,7 @@ def test_points_are_the_grids_products_in_order(tmp_path):
 def test_cache_key_covers_what_changes_numbers_only(tmp_path):
     spec = S.load_spec(write_spec(tmp_path))
     cfg = spec.points[0].cfg
-    same = dict(cfg, batch_runs=64, processes=2, out="elsewhere.csv")   # memory/parallelism/output only
+    same = dict(cfg, batch_runs=64, jobs=2, out="elsewhere.csv")   # memory/parallelism/output only
     assert S.cache_key(same) == S.cache_key(cfg)
     for key, value in (("seed", 99), ("runs", 71), ("problem.sigma", 0.25), ("algorithm.up", "qsgd:s=2"),
                        ("gamma", 0.001)):
@@ -83,7 +83,8 @@ def test_cache_key_covers_what_changes_numbers_only(tmp_path):
     ({"grid": {"seed": []}}, "grid.seed must be a non-empty list"),
     ({"grid": {"seed": 1}}, "grid.seed must be a non-empty list"),
     ({"grid": {"sed": [1]}}, "unknown config key 'sed' (did you mean 'seed'?)"),
-    ({"grid": {"processes": [1, 2]}}, "grid.processes: 'processes' does not change the numbers"),
+    ({"grid": {"jobs": [1, 2]}}, "grid.jobs: 'jobs' does not change the numbers"),
+    ({"grid": {"processes": [1, 2]}}, "grid.jobs: 'jobs' does not change the numbers"),   # the old name
     ({"base": {"seed": 1}, "grid": {"seed": [1, 2]}}, "grid.seed is also set in base"),
     ({"base": {"out": "x.csv"}}, "base.out is not allowed in a sweep"),
     ({"grid": {"runs": [0, "many"]}}, "grid point 1 (runs='many'): runs must be an integer"),
@@ -225,7 +226,7 @@ from boundlab.simulate import sweep as S
 from boundlab.simulate.config import resolve
 cfg = resolve({"runs": 64, "iterations": 3, "problem.N": 20, "problem.d": 100, "problem.B2": 0.5,
                "algorithm.up": "qsgd:s=1", "algorithm.down": "qsgd:s=1"}, {})
-cfg["processes"] = 1
+cfg["jobs"] = 1
 p = S.run_point(cfg)
 print(hashlib.sha256(p["arrays"]["rec_excess_loss"].tobytes()).hexdigest(), p["meta"]["blas_single_thread"])
 """
