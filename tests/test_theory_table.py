@@ -71,7 +71,7 @@ def test_all_formats_render(cells):
     rows = list(csv.DictReader(io.StringIO(table.render(cells, "csv"))))
     assert len(rows) == 15 and {r["comparison"] for r in rows} == {"identical", "differs"}
     tex = table.render(cells, "latex")
-    assert tex.startswith(r"\begin{tabular}") and r"\end{tabular}" in tex and tex.count(r"\\") == 6
+    assert r"\begin{tabular}" in tex and r"\end{tabular}" in tex and r"\bottomrule" in tex and tex.count(r" \\") == 6
 
 
 def test_features_table_matches_the_slide(seed_lines):

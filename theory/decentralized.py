@@ -106,7 +106,7 @@ def naive_avg_error():
               "bound as gamma decreases to the edge (1 - gamma mu)^2 + omega/n = 1. gamma^2 sigma^2/b is D3's "
               "gamma^2 d s^2 (noise s^2 per coordinate).")
 def naive_plateau():
-    r"""\lim_t\mathbb E\|ar x_t-x^*\|^2 \ge rac{(\omega\|x^*\|^2+\gamma^2\sigma^2/b)/n}{1-(1-\gamma\mu)^2-\omega/n}"""
+    r"""\lim_t\mathbb E\|\bar x_t-x^*\|^2 \ge \frac{(\omega\|x^*\|^2+\gamma^2\sigma^2/b)/n}{1-(1-\gamma\mu)^2-\omega/n}"""
     gamma_, mu_, b_, sigma_ = S("gamma"), S("mu"), S("b"), S("sigma")
     return le((omega * S("xstar_norm2") + gamma_**2 * sigma_**2 / b_) / N / (1 - (1 - gamma_ * mu_)**2 - omega / N),
               S("dist2_limit"))

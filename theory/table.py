@@ -202,7 +202,53 @@ def findings(cells: list[Cell]) -> list[str]:
     return [c.finding for c in cells if c.finding]
 
 
-def render(cells: list[Cell], fmt: str) -> str:
+#: The LaTeX packages every table of ``boundlab table --format latex`` needs (stated in its first line).
+LATEX_PACKAGES = ("amsmath", "amssymb", "booktabs")
+
+
+def latex_document(body: str, twocolumn: bool = False) -> str:
+    """A minimal article around a LaTeX table (the packages it needs), for ``--standalone`` and the tests."""
+    cls = r"\documentclass[twocolumn]{article}" if twocolumn else r"\documentclass{article}"
+    return "\n".join([cls, r"\usepackage{" + ",".join(LATEX_PACKAGES) + "}", r"\begin{document}", body,
+                      r"\end{document}"])
+
+
+def render_latex(cells: list[Cell], tags: bool = True, compact: bool = False) -> str:
+    """The rate table as a booktabs tabular that fits an article's text width (345 pt); ``compact``: a
+    double-column paper's column (240 pt): smaller type, the three columns' heads abbreviated and the tags left
+    out. ``tags``: each cell's status tag ([O], [D], ...) beside it, explained in a comment."""
+    grid = {(c.row, c.column): c for c in cells}
+    heads = ("Diana", "Artemis, Dore", "MCM") if not compact else ("Diana", "Art., Dore", "MCM")
+    size = r"\scriptsize" if compact else r"\footnotesize"
+    sep = "0.8pt" if compact else "2.8pt"
+    tags = tags and not compact
+    lines = [f"% boundlab table --format latex{' --compact' if compact else ''}{'' if tags else ' --no-tags'}: "
+             r"needs \usepackage{" + ",".join(LATEX_PACKAGES) + "}",
+             r"\begingroup" + size + r"\setlength{\tabcolsep}{" + sep + "}",
+             r"\begin{tabular}{@{}p{" + ("1.05cm" if compact else "1.7cm") + r"}" + "c" * len(COLUMNS) + r"@{}}",
+             r"\toprule", " & " + " & ".join(heads) + r" \\", r"\midrule"]
+    for r in ROWS:
+        out = []
+        for col in COLUMNS:
+            c = grid[(r.key, col)]
+            tex = "$" + show_latex(c.expr).replace(r"\frac", r"\tfrac") + "$"
+            if compact:                               # shorter subscripts, said in a comment below
+                tex = tex.replace(r"\omega_{\rm up}", r"\omega_{\rm u}").replace(r"\omega_{\rm dwn}", r"\omega_{\rm d}")
+            out.append(tex + (r"\,{\tiny[" + c.status + "]}" if tags else ""))
+        lines.append(r"\raggedright " + _latex_label(r, compact) + " & " + " & ".join(out) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}\endgroup"]
+    if compact:
+        lines.append(r"% compact: \omega_{\rm u} = \omega_{\rm up}, \omega_{\rm d} = \omega_{\rm dwn}; SC = strongly convex; "
+                     "every cell is an order (constants dropped; the limit variance in units of gamma^2 sigma^2/N); "
+                     "no tags (see the full table)")
+    if tags:
+        lines.append("% tags: [O] order-level encoding; [D] derived by sympy from an exact result, leading order, "
+                     "constants dropped; [D from S?] derived from a doubtful result")
+    lines += [f"% finding: {f}" for f in findings(cells)]
+    return "\n".join(lines)
+
+
+def render(cells: list[Cell], fmt: str, tags: bool = True, compact: bool = False) -> str:
     grid = {(c.row, c.column): c for c in cells}
     found = findings(cells)
     if fmt == "json":
@@ -224,14 +270,7 @@ def render(cells: list[Cell], fmt: str) -> str:
             w.writerow([d[k] for k in ("row", "column", "derived", "tag", "derived_from", "printed", "comparison")])
         return buf.getvalue().rstrip("\n")
     if fmt == "latex":
-        lines = [r"\begin{tabular}{l" + "c" * len(COLUMNS) + "}", r"\hline",
-                 " & " + " & ".join(COLUMNS) + r" \\", r"\hline"]
-        for r in ROWS:
-            cells_tex = [f"${show_latex(grid[(r.key, col)].expr)}$ [{grid[(r.key, col)].status}]" for col in COLUMNS]
-            lines.append(f"{_latex_label(r)} & " + " & ".join(cells_tex) + r" \\")
-        lines += [r"\hline", r"\end{tabular}"]
-        lines += [f"% finding: {f}" for f in found]
-        return "\n".join(lines)
+        return render_latex(cells, tags=tags, compact=compact)
     if fmt in ("markdown", "text"):
         head = "| | " + " | ".join(COLUMNS) + " |"
         lines = [head, "|---" * (len(COLUMNS) + 1) + "|"]
@@ -251,9 +290,12 @@ def render(cells: list[Cell], fmt: str) -> str:
     raise ValueError(fmt)
 
 
-def _latex_label(r: Row) -> str:
-    return {"gamma_max": r"$L\gamma_{\max}\propto$", "limit_variance": r"lim.\ var.\ $\propto\gamma^2\sigma^2/N\times$",
-            "rate": "SC: rate on init.\\ cond.", "complexity_sc": "SC: complexity",
+def _latex_label(r: Row, compact: bool = False) -> str:
+    if compact:
+        return {"gamma_max": r"$L\gamma_{\max}$", "limit_variance": r"lim.\ var.",
+                "rate": "SC rate", "complexity_sc": "SC compl.", "complexity_convex": "convex compl."}[r.key]
+    return {"gamma_max": r"$L\gamma_{\max}\propto$", "limit_variance": r"limit variance $\propto\gamma^2\sigma^2/N\,\times$",
+            "rate": "strongly convex: rate on init.\\ cond.", "complexity_sc": "strongly convex: complexity",
             "complexity_convex": "convex: complexity"}[r.key]
 
 
@@ -298,10 +340,14 @@ def render_features(fmt: str) -> str:
         w.writerows([head, *rows])
         return buf.getvalue().rstrip("\n")
     if fmt == "latex":
-        body = [" & ".join(r).replace("✓", r"\checkmark").replace("_", r"\_") + r" \\" for r in rows]
-        return "\n".join([r"\begin{tabular}{l" + "c" * len(FEATURE_COLUMNS) + "}", r"\hline",
-                          " & ".join(h.replace("_", r"\_") for h in head) + r" \\", r"\hline", *body,
-                          r"\hline", r"\end{tabular}", f"% {FEATURES_NOTE}"])
+        heads = ["algorithm", "compr.", "$e_k^i$", "$h_k^i$", "$E_k$", "$H_k$", "rand.", "update point"]
+        body = [r"\raggedright " + " & ".join(r).replace("✓", r"$\checkmark$").replace("_", r"\_") + r" \\"
+                for r in rows]
+        return "\n".join([r"% boundlab table --features --format latex: needs \usepackage{" + ",".join(LATEX_PACKAGES)
+                          + "}", r"\begingroup\small\setlength{\tabcolsep}{3pt}",
+                          r"\begin{tabular}{@{}p{3.6cm}" + "c" * len(FEATURE_COLUMNS) + "@{}}", r"\toprule",
+                          " & ".join(heads) + r" \\", r"\midrule", *body, r"\bottomrule", r"\end{tabular}\endgroup",
+                          f"% {FEATURES_NOTE}"])
     if fmt in ("markdown", "text"):
         lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
