@@ -97,10 +97,11 @@ def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str) ->
     """Write NAME.png, NAME.pdf, NAME.csv and NAME.meta.json into ``out`` atomically and together
     (``boundlab.simulate.files.write_together``); return the paths."""
     from boundlab import __version__
-    from boundlab.simulate.files import write_together
+    from boundlab.simulate.files import environment, write_together
     base = os.path.join(out, name)
     full = {"boundlab_version": __version__,
-            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), **meta}
+            "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "environment": environment(), **meta}
     try:
         write_together([
             (base + ".png", lambda fh: fig.savefig(fh, format="png", dpi=130, bbox_inches="tight"), True),

@@ -83,9 +83,10 @@ def check_space(path: str, runs: int, n_checkpoints: int) -> None:
 def metadata(cfg: dict[str, Any], result) -> dict[str, Any]:
     """What goes into FILE.meta.json."""
     from boundlab import __version__
+    from boundlab.simulate.files import environment
     return {"boundlab_version": __version__, "seed": cfg["seed"],
             "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "config": C.public(cfg), "result": jsonable(result.meta)}
+            "environment": environment(), "config": C.public(cfg), "result": jsonable(result.meta)}
 
 
 def write(result, cfg: dict[str, Any], path: str, extra: dict[str, Any] | None = None) -> None:

@@ -63,6 +63,9 @@ RECORDS = ("excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon", "
            "local_bias")
 
 
+#: The columns that describe a result in its tidy table (SimulationResult.describe), before run, k and the records.
+DESCRIBING = ("algorithm", "up", "down", "omega_up", "omega_dwn", "gamma", "seed", "N", "d", "L", "mu", "sigma2")
+
 #: State attributes a step keeps only for the engine's records (the aggregate ghat_k, MCM's Omega_k and
 #: w_hat_k^g): dropped before the next step, so that two generations are never held at once (memory).
 KEPT_FOR_RECORDS = ("ghat", "omega", "w_hat_g")
@@ -110,11 +113,23 @@ class SimulationResult:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.records[name]
 
-    def to_frame(self):
-        """Tidy table: columns ``run``, ``k``, one per record, and ``diverged`` (by iteration k)."""
+    def describe(self) -> dict:
+        """The settings that identify this result, as table columns (:data:`DESCRIBING`): the algorithm, its
+        operators and omegas, the step size, the seed and the problem's size and constants (from ``meta``)."""
+        algo, prob, m = self.meta.get("algorithm", {}), self.meta.get("problem", {}), self.meta
+        values = {"algorithm": algo.get("name"), "up": algo.get("up") or "", "down": algo.get("down") or "",
+                  "omega_up": algo.get("omega_up"), "omega_dwn": algo.get("omega_dwn"), "gamma": m.get("gamma"),
+                  "seed": m.get("seed"), "N": prob.get("N"), "d": prob.get("d"), "L": prob.get("L"),
+                  "mu": prob.get("mu"), "sigma2": prob.get("sigma2")}
+        return {k: values[k] for k in DESCRIBING}
+
+    def to_frame(self, describe: bool = True):
+        """Tidy table: the describing columns (:meth:`describe`, unless ``describe=False``), ``run``, ``k``, one
+        column per record, and ``diverged`` (by iteration k)."""
         import pandas as pd
         R, K = self.n_runs, self.k.shape[0]
-        cols = {"run": np.repeat(np.arange(self.run_offset, self.run_offset + R), K), "k": np.tile(self.k, R)}
+        cols = {k: v for k, v in self.describe().items()} if describe and self.meta else {}
+        cols.update({"run": np.repeat(np.arange(self.run_offset, self.run_offset + R), K), "k": np.tile(self.k, R)})
         for name in self.records:          # RECORDS, then the algorithm's own (Algorithm.extra_records)
             cols[name] = self.records[name].reshape(-1)
         da = np.repeat(self.diverged_at, K)

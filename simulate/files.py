@@ -21,6 +21,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 
+def environment() -> dict[str, Any]:
+    """What produced a result, for every metadata file: boundlab's, Python's, numpy's and numba's versions, the
+    simulation engine (compiled or numpy) and the platform."""
+    import platform
+
+    import numpy
+
+    from boundlab import __version__
+    from boundlab.simulate.kernels import engine
+    try:
+        from importlib.metadata import version
+        numba = version("numba")
+    except Exception:                     # not installed: the numpy engine
+        numba = None
+    return {"boundlab": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "numba": numba, "engine": engine(), "platform": platform.platform(), "machine": platform.machine()}
+
+
 def available_memory() -> int | None:
     """Bytes of memory available now (Linux: MemAvailable), or None where it cannot be read."""
     try:

@@ -70,7 +70,7 @@ from boundlab.errors import BoundlabError
 from boundlab.simulate.files import atomic_write
 from boundlab.jsonutil import jsonable
 from boundlab.simulate import config as C
-from boundlab.simulate.engine import RECORDS, SimulationResult
+from boundlab.simulate.engine import DESCRIBING, RECORDS, SimulationResult
 from boundlab.simulate.rng import BLOCK_SIZE
 
 #: Version of the cache files' layout; part of every cache key.
@@ -563,11 +563,14 @@ def results_frame(spec: SweepSpec, cache: Cache):
         head = {"config": p.index, "key": p.key[:16]}
         head.update({k: _cell(p.params.get(k)) for k in spec.grid_keys})
         head["gamma_used"] = meta["result"]["gamma"]
+        frame = frame.drop(columns=[c for c in head if c in frame.columns])   # the grid's own column wins
         for i, (name, value) in enumerate(head.items()):
             frame.insert(i, name, value)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["config", "key", *spec.grid_keys, "gamma_used", "run", "k", *RECORDS, "diverged"])
+        describing = [c for c in DESCRIBING if c not in spec.grid_keys]
+        return pd.DataFrame(columns=["config", "key", *spec.grid_keys, "gamma_used", *describing, "run", "k", *RECORDS,
+                                     "diverged"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -580,7 +583,17 @@ def write_results(spec: SweepSpec, cache: Cache, report: SweepReport) -> str:
     frame = results_frame(spec, cache)
     path = os.path.join(spec.out, "results.csv")
     atomic_write(path, lambda fh: frame.to_csv(fh, index=False, float_format="%.17g"), binary=False)
-    summary = {"boundlab": _version(), "grids": spec.grids, "base": jsonable(spec.base),
+    try:                                  # the same table as parquet, where pyarrow is installed ('boundlab[parquet]')
+        import pyarrow  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        typed = frame.copy()      # a grid column may mix numbers and strings (gamma = [0.01, "theory"]): as text
+        for c in typed.columns[typed.dtypes == object]:
+            typed[c] = typed[c].map(lambda v: "" if v is None else str(v))
+        atomic_write(os.path.join(spec.out, "results.parquet"), lambda fh: typed.to_parquet(fh, index=False))
+    from boundlab.simulate.files import environment
+    summary = {"boundlab": _version(), "environment": environment(), "grids": spec.grids, "base": jsonable(spec.base),
                "points": [{"config": p.index, "key": p.key, "params": p.params,
                            "status": "failed" if p.index in report.failed else
                            ("done" if cache.has(p.key) else "missing"),

@@ -49,13 +49,21 @@ def test_writes_tidy_csv_and_metadata(config, tmp_path, capsys, boundlab_main):
     captured = capsys.readouterr()
     assert captured.err == ""                                   # no progress bar when not a terminal
     df = pd.read_csv(out)
-    assert list(df.columns) == ["run", "k", "excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon",
+    from boundlab.simulate.engine import DESCRIBING
+    assert list(df.columns) == [*DESCRIBING, "run", "k", "excess_loss", "excess_loss_avg", "dist2", "local_gap2", "upsilon",
                                 "grad2_hat", "excess_loss_hat", "bits_up", "bits_down", "ghat2", "zeta2",
                                   "contracted_dist2", "down_noise2", "memory_residual2", "local_bias", "diverged"]
     assert sorted(df.run.unique()) == [0, 1, 2]                 # the flag beat the file's runs = 5
     assert sorted(df.k.unique()) == [0, 10, 20, 30]
     meta = json.loads((tmp_path / "r.csv.meta.json").read_text())
     assert meta["seed"] == 7 and meta["boundlab_version"] == __version__
+    # the table describes itself: algorithm, operators, omegas, step, seed, problem constants in every row
+    row = df.iloc[0]
+    assert (row.algorithm, row.up, row.seed) == ("mcm", "qsgd:s=1", 7) and row.gamma == meta["result"]["gamma"]
+    assert row.omega_up == meta["result"]["algorithm"]["omega_up"] and row.N == meta["result"]["problem"]["N"]
+    env = meta["environment"]                                   # what produced it
+    assert env["boundlab"] == __version__ and env["numpy"] == np.__version__ and env["engine"] in ("compiled", "numpy")
+    assert env["python"] and env["platform"]
     assert meta["config"]["algorithm"]["up"] == "qsgd:s=1" and meta["config"]["runs"] == 3
     assert meta["result"]["problem"]["L"] == 1.0 and meta["result"]["gamma"] == meta["result"]["gamma_bound"]
     # the CSV keeps every digit: reading it back gives the simulated numbers

@@ -1,6 +1,8 @@
 """`boundlab sweep`: spec parsing, cache keys, same numbers whatever the jobs, failures, kill-and-resume."""
 from __future__ import annotations
 
+import json
+
 import os
 import signal
 import subprocess
@@ -120,6 +122,13 @@ def test_same_rows_whatever_the_jobs_and_equal_to_simulate(tmp_path):
     for name in RECORDS:
         np.testing.assert_array_equal(rows[name].to_numpy(), res[name].reshape(-1))
     assert rows["algorithm.name"].iloc[0] == "artemis" and rows["gamma_used"].iloc[0] == res.meta["gamma"]
+    # self-describing rows (the describing columns of `boundlab simulate`), the same table as parquet, and the
+    # environment in sweep.json
+    assert rows["algorithm"].iloc[0] == "artemis" and rows["omega_up"].iloc[0] == res.meta["algorithm"]["omega_up"]
+    pq = pd.read_parquet(tmp_path / "a" / "results.parquet")
+    assert list(pq.columns) == list(df.columns) and len(pq) == len(df)
+    np.testing.assert_array_equal(pq.excess_loss.to_numpy(), df.excess_loss.to_numpy())
+    assert json.loads((tmp_path / "a" / "sweep.json").read_text())["environment"]["numpy"] == np.__version__
 
 
 def test_an_invalid_point_stops_the_sweep_before_anything_runs(tmp_path, capsys):
