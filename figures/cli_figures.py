@@ -45,6 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("figures", nargs="*", metavar="FIGURE",
                         help=f"which figures: {', '.join(FIGURES)} or all (default: all)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if its parent exists)")
+    parser.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
+                        help="redraw the figures from the tables and metadata an earlier run wrote into DIR "
+                             "(NAME.csv, NAME.meta.json): nothing is simulated")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files in DIR")
     parser.add_argument("--seed", type=int, default=0, help="seed of every simulation (default 0)")
     parser.add_argument("--jobs", type=int, default=2, help="simulations run in parallel (default 2)")
@@ -98,6 +101,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def selected(names: list[str]) -> list[str]:
     """The figures asked for, in the order they are made."""
+    names = [n.replace("_", "-") for n in names]          # both spellings: step-edge and step_edge (its files)
     bad = [n for n in names if n not in (*FIGURES, "all")]
     if bad:
         raise BoundlabError(f"figure {bad[0]!r} is not one of {', '.join(FIGURES)}, all")
@@ -170,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         args.jobs = args.old_processes
     if not isinstance(args.jobs, int) or args.jobs < 1:
         raise BoundlabError(f"jobs must be an integer >= 1, got {args.jobs!r}")
+    if args.from_dir is not None:
+        return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs)
     overrides = problem_overrides(args)
     settings = {fig: settings_of(fig, args, overrides) for fig in todo}
     common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
@@ -236,6 +242,44 @@ def run(args: argparse.Namespace) -> int:
         stem = paths[0].rsplit(".", 1)[0]
         print(f"{fig}: {stem}.{{png,pdf,csv,meta.json}} ({time.perf_counter() - t0:.1f} s){extra}")
     return status
+
+
+def _redraw_one(fig: str, src: str, out: str) -> tuple[list[str], float]:
+    import importlib
+
+    from boundlab.figures import common
+    t0 = time.perf_counter()
+    frame, meta = common.load_saved(src, FILE_NAMES[fig])
+    module = importlib.import_module(f"boundlab.figures.{FILE_NAMES[fig]}")
+    return common.save(module.plot(frame, meta), frame, meta, out, FILE_NAMES[fig]), time.perf_counter() - t0
+
+
+def redraw(todo: list[str], src: str, out: str, overwrite: bool, explicit: bool, jobs: int = 1) -> int:
+    """Each figure drawn again from SRC/NAME.csv and SRC/NAME.meta.json (written by an earlier run): the same plot
+    function, nothing simulated. A figure asked for by name must be in SRC; with 'all', the missing are listed."""
+    from boundlab.figures import common
+    if not os.path.isdir(src):
+        raise BoundlabError(f"from: {src} is not a folder")
+    have = [f for f in todo if os.path.isfile(os.path.join(src, FILE_NAMES[f] + ".csv"))
+            and os.path.isfile(os.path.join(src, FILE_NAMES[f] + ".meta.json"))]
+    missing = [f for f in todo if f not in have]
+    if missing and explicit:
+        raise BoundlabError(f"from: {src} has no {FILE_NAMES[missing[0]]}.csv and .meta.json (run the figure first)")
+    if not have:
+        raise BoundlabError(f"from: {src} holds no figure's table (NAME.csv with NAME.meta.json)")
+    common.check_out(out, [FILE_NAMES[f] for f in have], overwrite)
+    if missing:
+        print(f"boundlab figures: not in {src}, skipped: {', '.join(missing)}", file=sys.stderr)
+    if jobs > 1 and len(have) > 1:           # each figure drawn in its own process (the same files)
+        from boundlab.simulate.files import process_pool
+        with process_pool(min(jobs, len(have))) as pool:
+            done = list(pool.map(_redraw_one, have, [src] * len(have), [out] * len(have)))
+    else:
+        done = [_redraw_one(fig, src, out) for fig in have]
+    for fig, (paths, seconds) in zip(have, done):
+        stem = paths[0].rsplit(".", 1)[0]
+        print(f"{fig}: {stem}.{{png,pdf,csv,meta.json}} ({seconds:.1f} s, redrawn from {src})")
+    return 0
 
 
 def _first(*values):

@@ -141,6 +141,17 @@ def positive_int(value: Any, what: str, low: int = 1) -> int:
     return int(value)
 
 
+def load_saved(src: str, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table and metadata that :func:`save` wrote as SRC/NAME.csv and SRC/NAME.meta.json (for a redraw)."""
+    try:
+        frame = pd.read_csv(os.path.join(src, name + ".csv"))
+        with open(os.path.join(src, name + ".meta.json"), encoding="utf-8") as fh:
+            meta = json.load(fh)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise BoundlabError(f"from: cannot read {name} in {src} ({err})") from None
+    return frame, meta
+
+
 def caption(fig, text: str, y: float = -0.02) -> None:
     """A caption under the axes (wrapped by the caller with newlines)."""
     fig.text(0.01, y, text, ha="left", va="top", fontsize=7.5, wrap=True)

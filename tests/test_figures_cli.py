@@ -73,3 +73,35 @@ def test_bad_input_exit_2_one_line(tmp_path, capsys, args, word):
 def test_unknown_figure(tmp_path, capsys):
     assert main(["figures", "pie-chart", "--out", str(tmp_path)]) == 2
     assert "pie-chart" in capsys.readouterr().err
+
+
+def test_every_figure_is_redrawn_from_its_saved_table(tmp_path, capsys, monkeypatch):
+    """`--from DIR` draws each figure again from NAME.csv and NAME.meta.json, simulating nothing: the same table,
+    a new picture. (Figures 5 and 7 on reduced grids, to keep the test short.)"""
+    from boundlab.figures import stale_edge
+    from boundlab.verify import edge
+    monkeypatch.setattr(stale_edge, "TAUS", (0, 2))
+    monkeypatch.setattr(edge, "OMEGAS", (1.0, 4.0))
+    src, out = tmp_path / "src", tmp_path / "out"
+    assert main(["figures", "--out", str(src), *TINY, "--from-csv", verify_csv(tmp_path / "v.csv"),
+                 "--dec-n", "4"]) == 0
+    capsys.readouterr()
+    import boundlab.simulate as S
+    import boundlab.simulate.engine as E
+    import boundlab.verify.suite as V
+    for mod, attr in ((S, "simulate"), (E, "simulate"), (V, "run_items")):
+        monkeypatch.setattr(mod, attr, lambda *a, **k: pytest.fail("a redraw simulated"))
+    assert main(["figures", "--from", str(src), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    names = ("limit_variance", "convergence", "tightness", "step_sizes", "step_edge", "decentralized", "stale_edge")
+    for name in names:
+        assert (out / f"{name}.png").stat().st_size > 10_000 and f"redrawn from {src}" in printed
+        pd.testing.assert_frame_equal(pd.read_csv(out / f"{name}.csv"), pd.read_csv(src / f"{name}.csv"))
+    # one figure by name, either spelling; a missing one is one line and exit 2
+    assert main(["figures", "step_edge", "--from", str(src), "--out", str(tmp_path / "one")]) == 0
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [f"step_edge.{e}" for e in ("csv", "meta.json",
+                                                                                                "pdf", "png")]
+    (src / "convergence.csv").unlink()
+    capsys.readouterr()
+    assert main(["figures", "convergence", "--from", str(src), "--out", str(tmp_path / "two")]) == 2
+    assert "has no convergence.csv" in capsys.readouterr().err
