@@ -6,32 +6,32 @@ batch loops only over iterations: every array is ``(R, d)`` or ``(R, N, d)``.
 
 Recorded per run at each checkpoint k (``k = 0`` is the initial point):
 
-========================  ======================================================================
-``excess_loss``           :math:`F(w_k)-F_*` (exact quadratic form, no cancellation)
-``excess_loss_avg``       :math:`F(\bar w_k)-F_*`, :math:`\bar w_k=\frac1k\sum_{i=0}^{k-1}w_i`
-                          (Theorem 6); at k = 0, :math:`F(w_0)-F_*`
-``dist2``                 :math:`\|w_k-w_*\|^2`
-``local_gap2``            :math:`\|w_k-\widehat w_k\|^2` (mean over workers if each has a model;
-                          0 for degraded and uncompressed algorithms)
-``upsilon``               :math:`\Upsilon_k=\|w_k-H_{k-1}\|^2` (mean over workers for per-worker
-                          memories); NaN for algorithms without a downlink memory
-``grad2_hat``             :math:`\|\nabla F(\widehat w_{k-1})\|^2` (mean over workers if each has
-                          a model); NaN at k = 0
-``excess_loss_hat``       :math:`F(\widehat w_{k-1})-F_*` (mean over workers if each has a model;
-                          Theorem 7's recursion); NaN at k = 0
+==========================  ======================================================================
+``excess_loss``             :math:`F(w_k)-F_*` (exact quadratic form, no cancellation)
+``excess_loss_avg``         :math:`F(\bar w_k)-F_*`, :math:`\bar w_k=\frac1k\sum_{i=0}^{k-1}w_i`
+                            (Theorem 6); at k = 0, :math:`F(w_0)-F_*`
+``dist2``                   :math:`\|w_k-w_*\|^2`
+``local_gap2``              :math:`\|w_k-\widehat w_k\|^2` (mean over workers if each has a model;
+                            0 for degraded and uncompressed algorithms)
+``upsilon``                 :math:`\Upsilon_k=\|w_k-H_{k-1}\|^2` (mean over workers for per-worker
+                            memories); NaN for algorithms without a downlink memory
+``grad2_hat``               :math:`\|\nabla F(\widehat w_{k-1})\|^2` (mean over workers if each has
+                            a model); NaN at k = 0
+``excess_loss_hat``         :math:`F(\widehat w_{k-1})-F_*` (mean over workers if each has a model;
+                            Theorem 7's recursion); NaN at k = 0
 ``bits_up``, ``bits_down``  cumulative bits over the N worker links (see ``Context``)
-``ghat2``                 :math:`\|\widehat g_k\|^2`, the aggregated uplink message (THEORY.md 7.1);
-                          NaN at k = 0
-``zeta2``                 :math:`\|\zeta_k\|^2`, :math:`\zeta_k=\widehat g_k-\nabla F(w_{k-1})` (7.3)
-``contracted_dist2``      :math:`\|(w_{k-1}-w_*)-\gamma_k\nabla F(w_{k-1})\|^2`, which is
-                          :math:`\|(I-\gamma_kA)(w_{k-1}-w_*)\|^2` on a quadratic (7.3)
-``down_noise2``           :math:`\|\frac1N\sum_i\nabla F(\widehat w^{i}_{k-1})-\nabla F(w_{k-1})\|^2`, the
-                          downlink-induced gradient noise (7.4)
-``memory_residual2``      :math:`\|w_k-H_k\|^2=\|\Omega_k-\alpha_{\rm dwn}\mathcal C(\Omega_k)\|^2` (7.2;
-                          group-weighted mean for per-group memories); NaN without a downlink memory
-``local_bias``            :math:`\langle\widehat w_k-w_k,\Omega_k\rangle=\langle\mathcal C(\Omega_k)-\Omega_k,
-                          \Omega_k\rangle` (mean zero iff the downlink is unbiased); NaN likewise
-========================  ======================================================================
+``ghat2``                   :math:`\|\widehat g_k\|^2`, the aggregated uplink message (THEORY.md 7.1);
+                            NaN at k = 0
+``zeta2``                   :math:`\|\zeta_k\|^2`, :math:`\zeta_k=\widehat g_k-\nabla F(w_{k-1})` (7.3)
+``contracted_dist2``        :math:`\|(w_{k-1}-w_*)-\gamma_k\nabla F(w_{k-1})\|^2`, which is
+                            :math:`\|(I-\gamma_kA)(w_{k-1}-w_*)\|^2` on a quadratic (7.3)
+``down_noise2``             :math:`\|\frac1N\sum_i\nabla F(\widehat w^{i}_{k-1})-\nabla F(w_{k-1})\|^2`, the
+                            downlink-induced gradient noise (7.4)
+``memory_residual2``        :math:`\|w_k-H_k\|^2=\|\Omega_k-\alpha_{\rm dwn}\mathcal C(\Omega_k)\|^2` (7.2;
+                            group-weighted mean for per-group memories); NaN without a downlink memory
+``local_bias``              :math:`\langle\widehat w_k-w_k,\Omega_k\rangle=\langle\mathcal C(\Omega_k)-\Omega_k,
+                            \Omega_k\rangle` (mean zero iff the downlink is unbiased); NaN likewise
+==========================  ======================================================================
 
 A run *diverges* at the first iteration where :math:`F(w_k)-F_*`, :math:`\|w_k-w_*\|^2` or
 :math:`\|\widehat w_k-w_*\|^2` is not finite (overflow or NaN); it is reported in

@@ -11,7 +11,7 @@ from pathlib import Path
 from boundlab.simulate import ALGORITHMS, COMPRESSORS
 from boundlab.simulate.config import flatten, keys, resolve, run_config
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "guide.md"   # the user guide (the README links it)
 
 
 def _text() -> str:

@@ -5,18 +5,18 @@ scalings are enough for everything in the paper: rescaling the parameter space,
 ``w -> lambda_w * w``, and rescaling the objective, ``F -> lambda_F * F``. A symbol's dimension
 is the pair of exponents ``(p_w, p_F)`` such that it scales like ``lambda_w**p_w * lambda_F**p_F``:
 
-=====================  ===========  =================================================
-quantity               (p_w, p_F)   why
-=====================  ===========  =================================================
-w, ||w - w_*||         (1, 0)       definition
-F - F_*                (0, 1)       definition
-grad F                 (-1, 1)      F / w
-L, mu, L_tilde         (-2, 1)      grad F / w
-gamma                  (2, -1)      w / grad F  (so that gamma * L is a pure number)
-sigma                  (-1, 1)      E||g - grad F||^2 <= sigma^2 / b
-B                      (-1, 1)      ||grad F_i(w_*)|| <= B
-omega, N, b, K, k, ...  (0, 0)       pure numbers
-=====================  ===========  =================================================
+========================  ===========  =================================================
+quantity                  (p_w, p_F)   why
+========================  ===========  =================================================
+w, ||w - w_*||            (1, 0)       definition
+F - F_*                   (0, 1)       definition
+grad F                    (-1, 1)      F / w
+L, mu, L_tilde            (-2, 1)      grad F / w
+gamma                     (2, -1)      w / grad F  (so that gamma * L is a pure number)
+sigma                     (-1, 1)      E||g - grad F||^2 <= sigma^2 / b
+B                         (-1, 1)      ||grad F_i(w_*)|| <= B
+omega, N, b, K, k, ...    (0, 0)       pure numbers
+========================  ===========  =================================================
 
 Ranges. Every numeric input is validated against its range before any evaluation; the
 error names the parameter and the range (see :func:`validate`).
