@@ -45,6 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("figures", nargs="*", metavar="FIGURE",
                         help=f"which figures: {', '.join(FIGURES)} or all (default: all)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if its parent exists)")
+    parser.add_argument("--style", default="screen", choices=("screen", "paper", "slides"),
+                        help="figure width and font sizes: paper (487 pt, a page's text width, 8 pt type), slides "
+                             "(720 pt, 14 pt type), screen (default: each figure's own); captions go to "
+                             "NAME.meta.json, never into the image")
     parser.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                         help="redraw the figures from the tables and metadata an earlier run wrote into DIR "
                              "(NAME.csv, NAME.meta.json): nothing is simulated")
@@ -174,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         args.jobs = args.old_processes
     if not isinstance(args.jobs, int) or args.jobs < 1:
         raise BoundlabError(f"jobs must be an integer >= 1, got {args.jobs!r}")
+    common.DEFAULT_STYLE[0] = args.style       # every figure of this run (forked redraw workers inherit it)
     if args.from_dir is not None:
         return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs)
     overrides = problem_overrides(args)

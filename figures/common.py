@@ -16,6 +16,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")               # no screen: files only
+matplotlib.rcParams["mathtext.fontset"] = "cm"   # Computer Modern in $...$: its Upsilon is not a Y
 import matplotlib.pyplot as plt     # noqa: E402
 import numpy as np                  # noqa: E402
 import pandas as pd                 # noqa: E402
@@ -93,9 +94,27 @@ def check_out(out: str, names: Iterable[str], overwrite: bool) -> None:
                             "use --overwrite to replace them")
 
 
-def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str) -> list[str]:
+#: the style :func:`save` applies when none is given (``boundlab figures --style`` sets it for the whole run)
+DEFAULT_STYLE = ["screen"]
+
+
+def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str, style: str | None = None) -> list[str]:
     """Write NAME.png, NAME.pdf, NAME.csv and NAME.meta.json into ``out`` atomically and together
-    (``boundlab.simulate.files.write_together``); return the paths."""
+    (``boundlab.simulate.files.write_together``); return the paths. ``style``: see :data:`STYLES`; the caption
+    (:func:`caption`) goes to the metadata, not into the image."""
+    style = style or DEFAULT_STYLE[0]
+    restyle(fig, style)
+    if STYLES.get(style):
+        try:
+            fig.tight_layout()             # refit after the new sizes (the files are cropped to their content)
+        except (ValueError, RuntimeError):  # e.g. a legend outside the axes: the crop below still holds it
+            pass
+    text = getattr(fig, "_boundlab_caption", "")
+    if text:
+        meta = {**meta, "caption": text if not meta.get("caption") or meta["caption"] == text
+                else meta["caption"] + "\n" + text}
+    meta = {**meta, "style": style, **({"width_pt": STYLES[style][0], "font_pt": STYLES[style][1]}
+                                         if STYLES.get(style) else {})}
     from boundlab import __version__
     from boundlab.simulate.files import environment, write_together
     base = os.path.join(out, name)
@@ -153,5 +172,50 @@ def load_saved(src: str, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def caption(fig, text: str, y: float = -0.02) -> None:
-    """A caption under the axes (wrapped by the caller with newlines)."""
-    fig.text(0.01, y, text, ha="left", va="top", fontsize=7.5, wrap=True)
+    """The figure's caption: kept out of the image (a paper sets its own), written to NAME.meta.json's
+    ``caption`` by :func:`save` and shown in the documentation. (``y``: unused, kept for old callers.)"""
+    fig._boundlab_caption = (getattr(fig, "_boundlab_caption", "") + "\n" + text).strip()
+
+
+def note(fig, text: str) -> None:
+    """A note drawn on the figure, under the axes: for what a reader must see in the picture itself (runs that
+    diverged and are left out), unlike the caption. It also joins the caption in the metadata."""
+    fig.text(0.01, -0.01, text, ha="left", va="top", fontsize=7, color="#a00000", wrap=True, gid="note")
+    caption(fig, text)
+
+
+#: ``--style``: the width of the figure in points and the base font size in points: ``paper`` for a page's text
+#: width (487 pt), ``slides`` for a 16:9 slide (720 pt); ``screen`` keeps each figure's own size. (One column of a
+#: two-column paper, 241 pt, needs layouts of its own: the two-panel figures do not fit it yet.)
+STYLES = {"screen": None, "paper": (487.0, 8.0), "slides": (720.0, 14.0)}
+
+
+def restyle(fig, style: str) -> None:
+    """Resize ``fig`` to the style's width (keeping its aspect ratio) and set every text to the style's sizes:
+    titles and axis labels at the base size, ticks, legends and notes one point smaller, the title one larger."""
+    if style not in STYLES:
+        raise BoundlabError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+    if STYLES[style] is None:
+        return
+    width_pt, base = STYLES[style]
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(width_pt / 72.0, width_pt / 72.0 * h / w)
+    for ax in fig.axes:
+        ax.title.set_fontsize(base)
+        ax.xaxis.label.set_fontsize(base)
+        ax.yaxis.label.set_fontsize(base)
+        ax.tick_params(labelsize=base - 1)
+        legend = ax.get_legend()
+        if legend is not None:
+            for t in legend.get_texts():
+                t.set_fontsize(base - 1.5)
+        for t in ax.texts:
+            t.set_fontsize(base - 1.5)
+    for legend in fig.legends:
+        for t in legend.get_texts():
+            t.set_fontsize(base - 1.5)
+    if getattr(fig, "_suptitle", None) is not None:
+        fig._suptitle.set_fontsize(base + 1)
+    for t in fig.texts:
+        if t is not getattr(fig, "_suptitle", None):
+            t.set_fontsize(base - 1.5)

@@ -216,11 +216,11 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
                      f"{ops['down']} (Artemis, Dore, Double-Squeeze, MCM, Rand-MCM); SGD, QSGD and Diana broadcast the "
                      "model exactly (32-bit floats).")
     lines.append(f"{common.BAND_TEXT}. Same seed for every algorithm (common random numbers).")
-    if "diverged_runs" in frame and (frame.diverged_runs > 0).any():
-        bad = frame[frame.diverged_runs > 0].drop_duplicates(["problem", "algorithm"])
-        lines.append("Diverged runs, left out of the means: " + "; ".join(
-            f"{r.series} on {r.problem}: {int(r.diverged_runs)} of {int(r.runs)}" for r in bad.itertuples()) + ".")
     common.caption(fig, "\n".join(lines))
+    if "diverged_runs" in frame and (frame.diverged_runs > 0).any():      # on the picture: a reader must see it
+        bad = frame[frame.diverged_runs > 0].drop_duplicates(["problem", "algorithm"])
+        common.note(fig, "Diverged runs, left out of the means: " + "; ".join(
+            f"{r.series} on {r.problem}: {int(r.diverged_runs)} of {int(r.runs)}" for r in bad.itertuples()) + ".")
     return fig
 
 

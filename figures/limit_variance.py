@@ -313,11 +313,17 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
     ax.set_title("(a) measured level (points, 95% bands) and theory (lines)", fontsize=10)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=7.5, loc="upper left")
+    if "dore" in set(measured.algorithm):      # a note where a curve needs one: Dore's measured level and its [O] line
+        ax.text(0.99, 0.02, "Dore: the measured level stays flat in \u03c9_dwn; its (1+\u03c9_dwn) line is an order-level "
+                "upper bound [O]\n(constants unknown), not a prediction of the level", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=6.5, color=common.colour("dore"), gid="note:dore")
     _plot_growth(bx, measured)
     gamma = meta.get("gamma", measured.gamma.iloc[0] if len(measured) else float("nan"))
     fig.suptitle(f"Limit variance against downlink compression: one step \u03b3 = {gamma:.3g} for every "
                  "algorithm and \u03c9_dwn", fontsize=12)
     fig.tight_layout()
+    if diverged_text(frame):
+        common.note(fig, diverged_text(frame))
     text = caption_text(frame, meta)
     if text:
         common.caption(fig, text)
@@ -333,13 +339,14 @@ def _plot_growth(bx, measured: pd.DataFrame) -> None:
         label = part.series.iloc[0]
         if peak > 3:
             label += f" (off scale: \u00d7{peak:.3g} at \u03c9_dwn = {part.omega_dwn.iloc[-1]:g}, see (a))"
-        else:
+        elif np.isfinite(part.growth_high).any():          # (every run diverged: nothing to scale on)
             top = max(top, float(np.nanmax(part.growth_high)))
         bx.fill_between(part.omega_dwn, part.growth_low, part.growth_high, color=common.colour(name), alpha=0.15, lw=0)
         bx.plot(part.omega_dwn, part.growth, color=common.colour(name), marker=common.marker(name), ms=5,
                 ls="--" if name in NO_DOWNLINK else "-", label=label, gid=f"growth:{name}")
     bx.axhline(1.0, color="grey", lw=0.8)
-    low = min(1.0, float(np.nanmin(measured.growth_low[measured.growth < 3]))) if len(measured) else 0.9
+    shown = measured.growth_low[measured.growth < 3].to_numpy(float)
+    low = min(1.0, float(np.nanmin(shown))) if np.isfinite(shown).any() else 0.9
     pad = 0.1 * (top - low) + 0.02
     bx.set_ylim(low - pad, top + pad)
     bx.set_xlabel("\u03c9_dwn: variance factor of the downlink compression (0 = none)")
@@ -376,12 +383,16 @@ def caption_text(frame: pd.DataFrame, meta: dict[str, Any]) -> str:
         lines.append(f"Stationarity check: the mean over the second half of the window differs from the first half's "
                      f"by at most {100 * abs(worst.window_drift):.1f}% ({worst.series}, \u03c9_dwn = {worst.omega_dwn:g}; "
                      "column window_drift of the CSV).")
-    left_out = measured[measured.finite_runs < measured.runs] if "finite_runs" in measured else measured.iloc[:0]
-    for row in left_out.drop_duplicates("algorithm").itertuples():
-        lines.append(f"{row.series}: {int(row.runs - row.finite_runs)} of {int(row.runs)} runs diverged at some "
-                     "\u03c9_dwn and are left out of the mean.")
     lines += [n + "." for n in notes]
     return "\n".join(lines)
+
+
+def diverged_text(frame: pd.DataFrame) -> str:
+    """The runs that diverged and are left out (drawn on the figure as a note), or ''."""
+    measured = frame[frame.kind == "measured"]
+    left_out = measured[measured.finite_runs < measured.runs] if "finite_runs" in measured else measured.iloc[:0]
+    return " ".join(f"{row.series}: {int(row.runs - row.finite_runs)} of {int(row.runs)} runs diverged at some "
+                    "\u03c9_dwn and are left out of the mean." for row in left_out.drop_duplicates("algorithm").itertuples())
 
 
 def make(s: Settings, out: str) -> tuple[list[str], pd.DataFrame, dict[str, Any]]:

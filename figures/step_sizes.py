@@ -26,10 +26,10 @@ NAME = "step_sizes"
 CURVES = (
     ("gamma_up", "\u03b3_up = 1/(2L(1+\u03c9_up/N))", "#1f77b4", "--", 1.2),
     ("gamma_down", "\u03b3_down = 1/(8L\u03c9_dwn)", "#9467bd", "--", 1.2),
-    ("gamma_upsilon", "\u03b3_\u03a5 = 1/(8\u221a2 L\u03c9_dwn\u221a(8\u03c9_dwn+\u03c9_up/N))", "#17becf", "--", 1.2),
+    ("gamma_upsilon", "$\\gamma_\\Upsilon$ = 1/(8\u221a2 L\u03c9_dwn\u221a(8\u03c9_dwn+\u03c9_up/N))", "#17becf", "--", 1.2),
     ("gamma_max", "MCM \u03b3_max = min of the three", "#2ca02c", "-", 2.6),
     ("gamma_max_artemis_dore", "Artemis, Dore (degraded): 1/(8L(1+\u03c9_dwn)(1+\u03c9_up/N))", "#d62728", "-", 2.6),
-    ("gamma_max_diana", "Diana \u221d \u03b3_up (constant unknown)", "#7f7f7f", ":", 1.6),
+    ("gamma_max_diana", "Diana \u221d \u03b3_up (constant unknown; squares: on the \u03b3_up line)", "#7f7f7f", ":", 1.6),
 )
 
 
@@ -88,8 +88,9 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
             col, ls, lw = style.get(name, ("black", "-", 1.0))
             y = cur.L_gamma.to_numpy(float)
             y = np.where(np.isfinite(y), y, np.nan)
+            mark = dict(marker="s", markevery=6, ms=4, mfc="none") if name == "gamma_max_diana" else {}
             ax.plot(cur.x, y, ls, color=col, lw=lw, label=f"{cur.label.iloc[0]}  {cur.tag.iloc[0]}",
-                    gid=f"{panel}:{name}")
+                    gid=f"{panel}:{name}", zorder=3 if name == "gamma_max_diana" else 2, **mark)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(1e-5, 1.0)

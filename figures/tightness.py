@@ -135,7 +135,9 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any] | None = None):
     if any(r == "control" for r in roles):
         handles.append(Line2D([], [], marker="s", ls="", color=CONTROL_COLOUR, label="negative control fails (as it must)"))
     if len(shown):
-        handles.append(Line2D([], [], marker="^", ls="", mfc="none", mec="#1f4e9c", label="innovation ratio"))
+        handles.append(Line2D([], [], marker="^", ls="", mfc="none", mec="#1f4e9c",
+                              label="innovation ratio (a recursion's\nratio is near 1 by construction:\nits right side "
+                                    "carries the\nprevious left side)"))
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     where = meta.get("source", "")
     ax.set_title("Tightness of every bound: measured / bound for each verify check" + (f"\n({where})" if where else ""),

@@ -105,3 +105,30 @@ def test_every_figure_is_redrawn_from_its_saved_table(tmp_path, capsys, monkeypa
     capsys.readouterr()
     assert main(["figures", "convergence", "--from", str(src), "--out", str(tmp_path / "two")]) == 2
     assert "has no convergence.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("style, width_pt", [("paper", 487.0), ("slides", 720.0)])
+def test_a_style_sets_the_width_and_captions_stay_out_of_the_image(style, width_pt, tmp_path, capsys):
+    """--style gives the figure the style's width (in points) and fonts; the caption goes to NAME.meta.json."""
+    import json
+    import struct
+    out = tmp_path / style
+    assert main(["figures", "step-sizes", "--out", str(out), "--style", style]) == 0
+    meta = json.loads((out / "step_sizes.meta.json").read_text())
+    assert meta["style"] == style and meta["width_pt"] == width_pt
+    assert "exact constants as printed" in meta["caption"]            # the caption, kept in the metadata
+    png = (out / "step_sizes.png").read_bytes()
+    width_px = struct.unpack(">I", png[16:20])[0]                     # the PNG header's width
+    expected = width_pt / 72 * 130                                     # 130 dpi
+    assert 0.85 * expected < width_px < 1.2 * expected, (width_px, expected)    # cropped to the content
+
+
+def test_captions_are_not_drawn_into_the_figure():
+    import matplotlib.pyplot as plt
+
+    from boundlab.figures import common
+    fig, ax = plt.subplots()
+    common.caption(fig, "first line")
+    common.caption(fig, "second line")
+    assert fig.texts == [] and fig._boundlab_caption == "first line\nsecond line"
+    plt.close(fig)

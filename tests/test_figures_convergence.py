@@ -86,7 +86,7 @@ def test_bad_input(kw, match):
 
 
 def test_diverged_runs_are_reported():
-    """gamma L = 5 > 2 on the quadratic (L = 1): every run diverges, and the caption says so."""
+    """gamma L = 5 > 2 on the quadratic (L = 1): every run diverges, and a note on the figure says so."""
     frame, meta = cv.compute(small_settings(gamma=5.0, allow_large_step=True, algorithms=["sgd"], iterations=400))
     assert (frame.diverged_runs == 3).all()
     fig = cv.plot(frame, meta)

@@ -163,9 +163,11 @@ def test_a_large_step_needs_allow_large_step_and_is_said_in_the_metadata():
     assert math.isnan(curve.value.iloc[-1]) and meta["theory_notes"]
 
 
-def test_diverged_runs_are_left_out_and_said_in_the_caption():
-    """gamma L = 5 > 2: every run of a gradient method on a quadratic diverges."""
+def test_diverged_runs_are_left_out_and_said_on_the_figure():
+    """gamma L = 5 > 2: every run of a gradient method on a quadratic diverges; a note on the picture says so."""
     frame, meta = lv.compute(small_settings(gamma=5.0, allow_large_step=True, algorithms=["mcm"], iterations=400))
     m = frame[frame.kind == "measured"]
     assert (m.finite_runs == 0).all() and m.value.isna().all()
-    assert "3 of 3 runs diverged" in lv.caption_text(frame, meta)
+    fig = lv.plot(frame, meta)
+    assert any("3 of 3 runs diverged" in t.get_text() for t in fig.texts)
+    assert "3 of 3 runs diverged" in fig._boundlab_caption
