@@ -16,7 +16,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from boundlab.simulate.constants import resolve_constants
-from boundlab.simulate.files import process_pool
+from boundlab.simulate.files import progress_map
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,11 +150,7 @@ def compute(s: Settings) -> tuple[pd.DataFrame, dict[str, Any]]:
         for name in s.algorithms:
             job_list.append((kind, name, problem, algorithm_params(name, s, homogeneous), gammas[name]))
     args = [(p, n, prm, g, s.n_runs(kind), s.n_iter(kind), s.seed, s.checkpoints) for kind, n, p, prm, g in job_list]
-    if s.processes > 1 and len(args) > 1:
-        with process_pool(s.processes) as pool:
-            results = list(pool.map(run_job, *zip(*args)))
-    else:
-        results = [run_job(*a) for a in args]
+    results = progress_map(run_job, args, s.processes, "convergence")
     frames = []
     for (kind, name, _, params, gamma), r in zip(job_list, results):
         mean, se, low, high = common.mean_interval(r["excess_loss"])

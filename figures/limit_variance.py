@@ -31,7 +31,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from boundlab.simulate.constants import resolve_constants
-from boundlab.simulate.files import process_pool
+from boundlab.simulate.files import progress_map
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,12 +184,7 @@ def compute(s: Settings) -> tuple[pd.DataFrame, dict[str, Any]]:
     problem, pkeys = build_problem(s.problem, seed=s.seed)
     job_list = jobs(s, problem)
     gamma, how = choose_gamma(s, job_list)
-    if s.processes > 1 and len(job_list) > 1:
-        with process_pool(s.processes) as pool:
-            outcome = list(pool.map(run_job, [problem] * len(job_list), job_list, [s] * len(job_list),
-                                    [gamma] * len(job_list)))
-    else:
-        outcome = [run_job(problem, j, s, gamma) for j in job_list]
+    outcome = progress_map(run_job, [(problem, j, s, gamma) for j in job_list], s.processes, "limit variance")
     per_run = [o["tail"] for o in outcome]
     rows = []
     first = {job["algorithm"]: values for job, values in zip(job_list, per_run) if job["omega_dwn"] == s.omegas[0]}

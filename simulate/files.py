@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -115,3 +116,32 @@ def process_pool(workers: int):
 
     from boundlab.plugins import loaded
     return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(tuple(loaded()),))
+
+
+def progress_map(fn: Callable, argsets: Sequence[tuple], jobs: int = 1, desc: str = "") -> list:
+    """``[fn(*a) for a in argsets]``, in ``jobs`` processes when more than one, with a progress bar on stderr
+    (tqdm: shown after 2 s, only on a terminal); the results in the order of ``argsets``."""
+    from tqdm import tqdm
+    bar = tqdm(total=len(argsets), desc=desc, unit="job", delay=2.0, leave=False, disable=None, file=sys.stderr)
+    try:
+        if jobs <= 1 or len(argsets) <= 1:
+            out = []
+            for a in argsets:
+                out.append(fn(*a))
+                bar.update(1)
+            return out
+        from concurrent.futures import as_completed
+        with process_pool(min(jobs, len(argsets))) as pool:
+            futures = {pool.submit(fn, *a): i for i, a in enumerate(argsets)}
+            results: list = [None] * len(argsets)
+            try:
+                for fut in as_completed(futures):
+                    results[futures[fut]] = fut.result()
+                    bar.update(1)
+            except BaseException:             # Ctrl-C or a failure: the jobs not started are not run
+                for fut in futures:
+                    fut.cancel()
+                raise
+            return results
+    finally:
+        bar.close()

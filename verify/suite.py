@@ -16,7 +16,7 @@ import dataclasses
 import math
 import os
 import zlib
-from boundlab.simulate.files import process_pool
+from boundlab.simulate.files import progress_map
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -545,14 +545,12 @@ def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: in
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     if jobs < 1:
         raise BoundlabError(f"jobs must be >= 1, got {jobs}")
-    if jobs == 1:
-        parts = [measure(c, s, engine) for c, s in zip(items, seeds)]
-    else:
-        # Largest first, so that the processes finish together.
-        order = sorted(range(len(items)), key=lambda i: -_cost(items[i]))
-        with process_pool(jobs) as pool:
-            futures = {i: pool.submit(measure, items[i], seeds[i], engine) for i in order}
-            parts = [futures[i].result() for i in range(len(items))]
+    # Largest first, so that the processes finish together; a progress bar on a terminal (after 2 s).
+    order = sorted(range(len(items)), key=lambda i: -_cost(items[i])) if jobs > 1 else list(range(len(items)))
+    done = progress_map(measure, [(items[i], seeds[i], engine) for i in order], jobs, f"verify {name}")
+    parts = [None] * len(items)
+    for i, part in zip(order, done):
+        parts[i] = part
     outcomes = [o for part in parts for o in part]
     m = n_comparisons(outcomes)
     level = stats.per_comparison_level(alpha, max(m, 1))

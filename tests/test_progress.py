@@ -1,0 +1,48 @@
+"""Long jobs show a progress bar on a terminal and nothing otherwise; the results keep their order."""
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+
+from boundlab.simulate.files import progress_map
+
+
+def _square(x, delay=0.0):
+    import time
+    time.sleep(delay)
+    return x * x
+
+
+def test_results_in_order_and_silent_when_not_a_terminal(capsys):
+    for jobs in (1, 2):
+        assert progress_map(_square, [(i, 0.01 * (5 - i)) for i in range(5)], jobs, "t") == [0, 1, 4, 9, 16]
+    assert capsys.readouterr().err == ""
+
+
+def test_a_bar_on_a_terminal_after_two_seconds():
+    code = ("from boundlab.simulate.files import progress_map\n"
+            "import time\n"
+            "def f(i):\n    time.sleep(0.6)\n    return i\n"
+            "print(progress_map(f, [(i,) for i in range(5)], 1, 'demo'))\n")
+    main, child = pty.openpty()                  # stderr is a terminal for the child, 100 columns wide
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=child, close_fds=True)
+    os.close(child)
+    out, _ = proc.communicate(timeout=60)
+    seen = b""
+    try:
+        while True:
+            chunk = os.read(main, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:
+        pass
+    os.close(main)
+    assert out.strip() == b"[0, 1, 2, 3, 4]"
+    assert b"demo" in seen and b"job" in seen     # the bar, drawn on the terminal
