@@ -47,7 +47,8 @@ TOP_KEYS: tuple[Key, ...] = (
         "(meta['constants']['step_bound'] names it)"),
     Key(None, "schedule", "str", "constant", "'constant' or 'inv_sqrt' (gamma_k = gamma / sqrt(k))"),
     Key(None, "allow_large_step", "bool", False, "allow gamma above the theory's bound"),
-    Key(None, "checkpoints", "checkpoints", "all", "'all', every m iterations (an integer), 'log:M' or a list"),
+    Key(None, "checkpoints", "checkpoints", "all", "'all', every m iterations (an integer), 'log:M' or a list "
+        "(0,10,100 or [0, 10, 100])"),
     Key(None, "batch_runs", "int", None, "runs simulated at once, default min(1024, runs/jobs, "
         "256 MiB of worker messages) "
         "(memory and speed only: results do not change)"),
@@ -165,7 +166,8 @@ def _convert(key: Key, value: Any) -> Any:
     if from_flag:
         if key.kind == "float_list":
             value = [parse_value(v) for v in value.split(",") if v.strip()]
-        elif key.kind == "checkpoints" and value.startswith(("[",)):
+        elif key.kind == "checkpoints" and (value.startswith("[") or "," in value):
+            # one list syntax everywhere: 0,10,100 (as --omegas and the theory's key=1,2,4) or [0, 10, 100]
             value = [parse_value(v) for v in value.strip("[]").split(",") if v.strip()]
         else:
             value = parse_value(value)

@@ -112,6 +112,15 @@ def test_jobs_is_the_name_and_processes_is_accepted_with_a_note(tmp_path, capsys
     assert meta["config"]["jobs"] == 2 and meta["result"]["processes"] == 2
 
 
+def test_one_list_syntax_for_the_checkpoints(tmp_path, boundlab_main):
+    """--checkpoints takes 0,5,10 as every list option does (and [0, 5, 10] as before): the same rows."""
+    base = ["simulate", "--runs", "2", "--iterations", "20", "--problem.d", "3", "--problem.N", "2"]
+    assert boundlab_main(base + ["--checkpoints", "0,5,10", "--out", str(tmp_path / "a.csv")]) == 0
+    assert boundlab_main(base + ["--checkpoints", "[0, 5, 10]", "--out", str(tmp_path / "b.csv")]) == 0
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    assert sorted(a.k.unique()) == [0, 5, 10, 20] and a.equals(b)
+
+
 def _error(argv, capsys, boundlab_main) -> str:
     assert boundlab_main(["simulate", *argv]) == 2
     err = capsys.readouterr().err.strip()
