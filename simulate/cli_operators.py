@@ -12,6 +12,7 @@ Compression). Exit 1 when a declared (bits, omega) falls below it.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from boundlab.errors import BoundlabError
 
@@ -21,7 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", action="append", default=None, metavar="SPEC",
                         help="an operator spec (repeatable; default: every registered operator at several settings)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Monte-Carlo averages and the search")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--format", choices=("text", "csv", "json", "table"), default="text",
+                        help="text (default), csv or json ('table' is the old name of text)")
     parser.add_argument("--out", metavar="DIR", default=None, help="also write the figure into DIR")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing figure")
 
@@ -35,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from boundlab.figures import common
         common.check_out(args.out, ["operators"], args.overwrite)
+    if args.format == "table":                      # one name per output format across the commands
+        print("boundlab: note: '--format table' is now called '--format text' (accepted)", file=sys.stderr)
     frame = pd.DataFrame(frontier(args.d, args.spec, args.seed))
     if args.format == "csv":
         print(frame.to_csv(index=False), end="")

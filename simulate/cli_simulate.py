@@ -120,7 +120,9 @@ def summary(result) -> str:
     """Mean and standard error over runs of each record at the last checkpoint."""
     consts = result.meta.get("constants", {})
     bound = consts.get("step_bound")
-    lines = [f"{result.n_runs} runs, k = {int(result.k[-1])}, gamma = {result.meta['gamma']:.6g} "
+    lines = [f"{result.n_runs} runs, k = {int(result.k[-1])} (mean over runs \u00b1 one standard error, not an "
+             "interval), gamma = "
+             f"{result.meta['gamma']:.6g} "
              f"(bound {result.meta['gamma_bound']}{f' = {bound}' if bound else ''}), "
              f"diverged: {int(result.diverged.sum())}"]
     checked = result.meta.get("algorithm", {}).get("bounds")
@@ -132,7 +134,7 @@ def summary(result) -> str:
         if ok.any():
             m = col[ok].mean()
             se = col[ok].std(ddof=1) / np.sqrt(ok.sum()) if ok.sum() > 1 else float("nan")
-            lines.append(f"  {name:16s} {m:.6g} +- {se:.2g}")
+            lines.append(f"  {name:16s} {m:.6g} \u00b1 {se:.2g} (s.e.)")
         else:
             lines.append(f"  {name:16s} n/a")
     return "\n".join(lines)

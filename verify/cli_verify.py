@@ -8,7 +8,7 @@
   boundlab verify --exact             every check with an exact counterpart on exact expectations (no statistics)
   boundlab verify --power             also the power matrix: every constant of every statement scaled by
                                       0, 1/4, 1/2, 2 and each check judged again on the same records
-  boundlab verify --format markdown|csv|json
+  boundlab verify --format text|markdown|csv|json
 
 One row per check: the result and its tag, the checkpoint, the measured left side and the bound,
 their ratio with its interval, the verdict and whether the setting satisfies the hypotheses.
@@ -21,6 +21,7 @@ with --strict. The suite's false-alarm rate is at most
 from __future__ import annotations
 
 import argparse
+import sys
 
 from boundlab.errors import BoundlabError
 
@@ -34,7 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     parser.add_argument("--tighten", type=float, default=1.0, help="multiply every bound by this factor (power check)")
     parser.add_argument("--alpha", type=float, default=ALPHA, help="false-alarm rate of the whole suite (default 0.01)")
-    parser.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
+    parser.add_argument("--format", choices=("text", "markdown", "csv", "json", "table"), default="text",
+                        help="text (default: the aligned table), markdown, csv or json ('table' is the old name of text)")
     parser.add_argument("--jobs", type=int, default=None, help="processes (default: min(2, cores)); numbers unchanged")
     parser.add_argument("--strict", action="store_true",
                         help="also fail (exit 1) when a doubtful [S?] item is contradicted")
@@ -79,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
         check_options(args.tighten, args.alpha, args.seed)
         report = run_items(select(load_suite(args.suite), args.only), args.suite, args.seed, args.tighten, args.alpha,
                            args.jobs, args.strict, "exact" if args.exact else "monte-carlo")
-    print(render(report, args.format))
+    if args.format == "table":                      # one name per output format across the commands
+        print("boundlab: note: '--format table' is now called '--format text' (accepted)", file=sys.stderr)
+    print(render(report, "text" if args.format == "table" else args.format))
     from boundlab.verify import cache        # kept for 'boundlab figures tightness' (boundlab.verify.cache)
     cache.store(cache.key(args.suite, args.seed, args.tighten, args.alpha, "exact" if args.exact else "monte-carlo",
                           args.only), report.to_frame())

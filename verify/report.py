@@ -57,7 +57,7 @@ def _cells(r: Row) -> list[str]:
             _iv(r.ratio), _iv(r.innovation), _verdict(r), _hyp(r)]
 
 
-def render(report: Report, fmt: str = "table") -> str:
+def render(report: Report, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps({
             "suite": report.suite, "seed": report.seed, "tighten": report.tighten, "alpha": report.alpha,
@@ -108,7 +108,7 @@ def render(report: Report, fmt: str = "table") -> str:
         lines = [f"**{head}**", "", "| " + " | ".join(COLUMNS) + " |", "|---" * len(COLUMNS) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         return "\n".join([*lines, "", summary, "", LEGEND, "", "Configurations:", *configs])
-    if fmt == "table":
+    if fmt in ("text", "table"):
         widths = [max(len(COLUMNS[i]), *(len(row[i]) for row in rows)) for i in range(len(COLUMNS))]
         line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
         return "\n".join([head, "", line(COLUMNS), line(["-" * w for w in widths]), *map(line, rows), "", summary,
