@@ -27,12 +27,18 @@ STYLES = {"theory": ("-", "o", "theory's step"), "recursion": (":", "s", "Theore
 
 def compute(seed: int = 0, runs: int = 100, jobs: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Scan the three algorithms (boundlab.verify.edge): (one row per algorithm and omega, metadata)."""
-    from boundlab.verify.edge import CLAIMED, EdgeCheck, edges_frame, fit_exponent
-    from boundlab.verify.suite import run_items
+    from boundlab.simulate.files import progress_map
+    from boundlab.verify.edge import CLAIMED, OMEGAS, EdgeCheck, fit_exponent, scan
+    from boundlab.verify.suite import check_seed, seed_name
 
-    checks = [EdgeCheck(f"step-size edge {a}", a, runs=common.positive_int(runs, "runs (figure 5)", 2))
-              for a in ("mcm", "artemis", "dore")]
-    frame = edges_frame(run_items(checks, "step-edge", seed=seed, jobs=jobs))
+    runs = common.positive_int(runs, "runs (figure 5)", 2)
+    # the scans of the step-size edge checks of `boundlab verify --suite full` (their seed, their numbers), one job
+    # per (algorithm, omega) so that the processes share the work evenly
+    check = EdgeCheck("step-size edge mcm", "mcm", runs=runs)
+    pairs = [(a, w) for a in ("mcm", "artemis", "dore") for w in OMEGAS]
+    s = check_seed(seed, seed_name(check))
+    rows = progress_map(scan, [(a, w, s, runs, check.iterations) for a, w in pairs], jobs or 1, "step-size edges")
+    frame = pd.DataFrame(rows)
     fits = {}
     for alg, part in frame.groupby("algorithm", sort=False):
         for what in STYLES:
