@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
             extra = ""
         elif fig == "stale-edge":
             from boundlab.figures import stale_edge
-            paths, frame, _ = stale_edge.make(args.out, seed=args.seed, runs=_first(args.runs, 64))
+            paths, frame, _ = stale_edge.make(args.out, seed=args.seed, runs=_first(args.runs, 64), jobs=args.jobs)
             fixed = frame[frame.delays == "fixed"]
             extra = "; onset/gamma* in [" + f"{(fixed.onset / fixed.gamma_star).min():.3g}, " \
                     f"{(fixed.onset / fixed.gamma_star).max():.3g}]"

@@ -17,19 +17,21 @@ OMEGAS = (0.25, 1.0, 4.0)
 STYLES = {"fixed": "-", "iid": "--", "markov": ":"}
 
 
-def compute(seed: int = 0, runs: int = 64) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _row(delays: str, w: float, tau: int, seed: int, runs: int) -> dict[str, Any]:
     from boundlab.simulate.delayed import divergence_onset
     from boundlab.simulate.exact_delayed import stability_edge
-    rows = []
-    for delays in STYLES:
-        for w in OMEGAS:
-            for tau in TAUS:
-                if delays != "fixed" and tau == 0:
-                    continue
-                star = stability_edge(w, tau, delays)
-                rows.append({"delays": delays, "omega": w, "tau": tau, "gamma_star": star,
-                             "onset": divergence_onset(tau, w, delays, star, seed, runs) if delays == "fixed"
-                             else math.nan})
+    star = stability_edge(w, tau, delays)
+    return {"delays": delays, "omega": w, "tau": tau, "gamma_star": star,
+            "onset": divergence_onset(tau, w, delays, star, seed, runs) if delays == "fixed" else math.nan}
+
+
+def compute(seed: int = 0, runs: int = 64, jobs: int = 1) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One row per (delay law, omega, tau): the exact edge and, for fixed delays, the measured onset; the rows are
+    independent jobs (``jobs`` processes; the same numbers)."""
+    from boundlab.simulate.files import progress_map
+    cells = [(delays, w, tau, seed, runs) for delays in STYLES for w in OMEGAS for tau in TAUS
+             if not (delays != "fixed" and tau == 0)]
+    rows = progress_map(_row, cells, jobs, "stale-gradient edges")
     frame = pd.DataFrame(rows)
     meta = {"figure": "stale_edge", "seed": seed, "runs": runs,
             "caption": "Exact mean-square edge of compressed GD with stale gradients against the delay, for three "
@@ -60,6 +62,6 @@ def plot(frame: pd.DataFrame, meta: dict[str, Any]):
     return fig
 
 
-def make(out: str, seed: int = 0, runs: int = 64):
-    frame, meta = compute(seed, runs)
+def make(out: str, seed: int = 0, runs: int = 64, jobs: int = 1):
+    frame, meta = compute(seed, runs, jobs)
     return common.save(plot(frame, meta), frame, meta, out, "stale_edge"), frame, meta

@@ -96,6 +96,11 @@ def atomic_write(path: str, write: Callable[[Any], None], binary: bool = True) -
 
 def _worker_init(plugins: tuple[str, ...] = ()) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:   # one BLAS thread per worker: the pool is the parallelism (two 2-thread BLAS in two workers on two cores
+        from threadpoolctl import threadpool_limits        # thrash: the exact edges of figure 5 ran 4x slower)
+        threadpool_limits(limits=1, user_api="blas")
+    except Exception:                                       # noqa: BLE001 - a missing BLAS: nothing to limit
+        pass
     if plugins:   # the parent's plug-ins (a forked worker has them already; a spawned one loads them)
         from boundlab.plugins import ensure
         ensure(plugins)
