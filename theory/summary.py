@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     report = audit.run_audit()
     out.append(audit.render(report).splitlines()[-1].replace("Summary:", "Audit:"))
-    out += ["", "Next: boundlab verify (every bound checked against simulation, about 25 s) | boundlab figures --out DIR",
+    out += ["", "Next: boundlab verify (every bound checked against simulation, about 20 s) | boundlab figures --out DIR",
             "      boundlab theory --list | boundlab theory NAME key=value ... | boundlab table | boundlab audit"]
     print("\n".join(out))
     return 0
