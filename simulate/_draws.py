@@ -41,17 +41,22 @@ def uniform(a, b, c, w):
     return np.float64(t >> _U11) * _TWO_M53, a, b, c, w
 
 
+@njit(inline="always")
+def _layer(r):
+    """A word's ziggurat candidate: the layer (8 bits), the abscissa (52 bits) and the signed value (1 bit)."""
+    idx = np.intp(r & _FF)
+    r >>= _U8
+    rabs = (r >> _ONE) & _MANT
+    x = np.float64(rabs) * _WI[idx]
+    return idx, rabs, (-x if r & _ONE else x)
+
+
 @njit
 def normal(a, b, c, w):
     """numpy's ziggurat ``standard_normal`` (one call may use several words). The 99.3% fast path here,
     small enough to be inlined where it is called; the rest in :func:`_normal_rare`."""
     r, a, b, c, w = sfc64(a, b, c, w)
-    idx = np.intp(r & _FF)
-    r >>= _U8
-    rabs = (r >> _ONE) & _MANT
-    x = np.float64(rabs) * _WI[idx]
-    if r & _ONE:
-        x = -x
+    idx, rabs, x = _layer(r)
     if rabs < _KI[idx]:
         return x, a, b, c, w
     return _normal_rare(idx, rabs, x, a, b, c, w)
@@ -74,12 +79,7 @@ def _normal_rare(idx, rabs, x, a, b, c, w):
             if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < np.exp(-0.5 * x * x):
                 return x, a, b, c, w
         r, a, b, c, w = sfc64(a, b, c, w)              # rejected: a new word, as the fast path
-        idx = np.intp(r & _FF)
-        r >>= _U8
-        rabs = (r >> _ONE) & _MANT
-        x = np.float64(rabs) * _WI[idx]
-        if r & _ONE:
-            x = -x
+        idx, rabs, x = _layer(r)
         if rabs < _KI[idx]:
             return x, a, b, c, w
 
