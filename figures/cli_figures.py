@@ -28,6 +28,9 @@ from typing import Any
 from boundlab.errors import BoundlabError
 from boundlab.simulate import config as C
 
+#: figure names written after options ('boundlab figures step-sizes --out d convergence') join the list (boundlab.cli)
+TRAILING_POSITIONALS = "figures"
+
 FIGURES = ("limit-variance", "convergence", "tightness", "step-sizes", "step-edge", "decentralized", "stale-edge")
 ORDER = ("step-sizes", "decentralized", "stale-edge", "limit-variance", "convergence", "step-edge",
          "tightness")  # cheap first; verify (external) last

@@ -132,3 +132,13 @@ def test_captions_are_not_drawn_into_the_figure():
     common.caption(fig, "second line")
     assert fig.texts == [] and fig._boundlab_caption == "first line\nsecond line"
     plt.close(fig)
+
+
+def test_figure_names_in_any_order_with_the_options(tmp_path, capsys):
+    """`boundlab figures step-sizes --out DIR tightness ...`: a name written after an option joins the list."""
+    out = tmp_path / "o"
+    assert main(["figures", "step-sizes", "--out", str(out), "tightness", "--from-csv",
+                 verify_csv(tmp_path / "v.csv")]) == 0
+    assert {p.name for p in out.iterdir()} >= {"step_sizes.png", "tightness.png"}
+    assert main(["figures", "step-sizes", "--out", str(tmp_path / "x"), "nonsense"]) == 2
+    assert "figure 'nonsense' is not one of" in capsys.readouterr().err

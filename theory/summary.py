@@ -17,6 +17,10 @@ from boundlab.theory.cli_theory import parse_constants
 DEFAULT = {"N": 20.0, "d": 20.0, "s": 1.0, "L": 1.0, "sigma": 1.0, "b": 1.0}
 
 
+#: key=value items written after options join the list (boundlab.cli)
+TRAILING_POSITIONALS = "constants"
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("constants", nargs="*", metavar="key=value",
                         help=f"override the default problem ({' '.join(f'{k}={v:g}' for k, v in DEFAULT.items())})")
