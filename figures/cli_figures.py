@@ -181,9 +181,9 @@ def run(args: argparse.Namespace) -> int:
         args.jobs = args.old_processes
     if not isinstance(args.jobs, int) or args.jobs < 1:
         raise BoundlabError(f"jobs must be an integer >= 1, got {args.jobs!r}")
-    common.DEFAULT_STYLE[0] = args.style       # every figure of this run (forked redraw workers inherit it)
+    common.DEFAULT_STYLE[0] = args.style       # every figure this run makes (a redraw passes it explicitly)
     if args.from_dir is not None:
-        return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs)
+        return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs, args.style)
     overrides = problem_overrides(args)
     settings = {fig: settings_of(fig, args, overrides) for fig in todo}
     common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
@@ -252,17 +252,18 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _redraw_one(fig: str, src: str, out: str) -> tuple[list[str], float]:
+def _redraw_one(fig: str, src: str, out: str, style: str) -> tuple[list[str], float]:
     import importlib
 
     from boundlab.figures import common
     t0 = time.perf_counter()
     frame, meta = common.load_saved(src, FILE_NAMES[fig])
     module = importlib.import_module(f"boundlab.figures.{FILE_NAMES[fig]}")
-    return common.save(module.plot(frame, meta), frame, meta, out, FILE_NAMES[fig]), time.perf_counter() - t0
+    return common.save(module.plot(frame, meta), frame, meta, out, FILE_NAMES[fig], style), time.perf_counter() - t0
 
 
-def redraw(todo: list[str], src: str, out: str, overwrite: bool, explicit: bool, jobs: int = 1) -> int:
+def redraw(todo: list[str], src: str, out: str, overwrite: bool, explicit: bool, jobs: int = 1,
+           style: str = "screen") -> int:
     """Each figure drawn again from SRC/NAME.csv and SRC/NAME.meta.json (written by an earlier run): the same plot
     function, nothing simulated. A figure asked for by name must be in SRC; with 'all', the missing are listed."""
     from boundlab.figures import common
@@ -281,9 +282,9 @@ def redraw(todo: list[str], src: str, out: str, overwrite: bool, explicit: bool,
     if jobs > 1 and len(have) > 1:           # each figure drawn in its own process (the same files)
         from boundlab.simulate.files import process_pool
         with process_pool(min(jobs, len(have))) as pool:
-            done = list(pool.map(_redraw_one, have, [src] * len(have), [out] * len(have)))
+            done = list(pool.map(_redraw_one, have, [src] * len(have), [out] * len(have), [style] * len(have)))
     else:
-        done = [_redraw_one(fig, src, out) for fig in have]
+        done = [_redraw_one(fig, src, out, style) for fig in have]
     for fig, (paths, seconds) in zip(have, done):
         stem = paths[0].rsplit(".", 1)[0]
         print(f"{fig}: {stem}.{{png,pdf,csv,meta.json}} ({seconds:.1f} s, redrawn from {src})")

@@ -13,6 +13,8 @@ import numpy as np
 from numba import njit
 from numba.np.random._constants import fi_double, ki_double, wi_double, ziggurat_nor_inv_r, ziggurat_nor_r
 
+from boundlab.simulate.kernels import KIND_NORMAL, KIND_UNIFORM
+
 _KI = np.ascontiguousarray(ki_double, dtype=np.uint64)
 _WI = np.ascontiguousarray(wi_double, dtype=np.float64)
 _FI = np.ascontiguousarray(fi_double, dtype=np.float64)
@@ -24,7 +26,6 @@ _FF = np.uint64(0xFF)
 _MANT = np.uint64(0x000FFFFFFFFFFFFF)
 _TWO_M53 = 1.0 / 9007199254740992.0
 
-KIND_UNIFORM, KIND_NORMAL, KIND_ADD_UNIFORM = 0, 1, 2
 
 
 @njit(inline="always")

@@ -454,7 +454,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
     w_star, L = problem.w_star, problem.L
     track_region = problem.sigma2_radius is not None
     max_q = _per_run_sq(st.w_hat - w_star, reduce=np.max) if track_region else np.zeros(R)
-    wsum = np.zeros_like(st.w)
+    wsum = np.zeros_like(st.w) if want_avg else None     # the running sum, only for excess_loss_avg
     lsum = 0.0  # sum of the weights so far (weighted average only)
     tick = max(1, n_iter // 200)
     # one product by H for F(w_hat) and grad F(w_hat), unless a subclass redefines either
@@ -469,9 +469,9 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             rec[name][:, j] = value() if callable(value) else value
 
     def record(k: int, grad2: np.ndarray | float, loss_hat: np.ndarray | float,
-               loss: np.ndarray | None = None, dist2: np.ndarray | None = None, pre: dict | None = None) -> None:
-        """Write checkpoint j; ``loss`` and ``dist2`` of ``st.w`` when the caller has them already;
-        ``pre``: the records computed before the step (7.3, 7.4)."""
+               dist2: np.ndarray | None = None, pre: dict | None = None) -> None:
+        """Write checkpoint j; ``dist2`` of ``st.w`` when the caller has it already; ``pre``: the records computed
+        before the step (7.3, 7.4)."""
         nonlocal j
         w = st.w
         if pre is not None:
@@ -492,15 +492,12 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
         ghat = omega = None
         if pre is not None:
             pre.clear()
-        put("excess_loss", lambda: problem.excess_loss(w) if loss is None else loss)
-        if want_avg:
-            if not k:
-                put("excess_loss_avg", lambda: problem.excess_loss(w) if loss is None else loss)
-            elif fused:         # the average as the work array of its own loss (one array less)
-                put("excess_loss_avg", lambda: problem.excess_loss(wsum / (k if weights is None else lsum),
-                                                                    overwrite=True))
-            else:
-                put("excess_loss_avg", lambda: problem.excess_loss(wsum / (k if weights is None else lsum)))
+        put("excess_loss", lambda: problem.excess_loss(w))
+        if want_avg and not k:                # F(w_0) - F_*: the excess loss itself
+            put("excess_loss_avg", rec["excess_loss"][:, j] if "excess_loss" in rec else lambda: problem.excess_loss(w))
+        elif want_avg:                        # the average as the work array of its own loss (one array less)
+            own = {"overwrite": True} if fused else {}      # (a subclass's excess_loss may not take it)
+            put("excess_loss_avg", lambda: problem.excess_loss(wsum / (k if weights is None else lsum), **own))
         put("dist2", lambda: sq_norm(w - w_star) if dist2 is None else dist2)
         put("local_gap2", lambda: 0.0 if st.w_hat is w else _per_run_sq(_gap(w, st.w_hat)))
         if st.upsilon is not None:
@@ -544,7 +541,7 @@ def _run_batch(problem: Problem, algo: Algorithm, gammas: np.ndarray, ks: np.nda
             dist2 = sq_norm(st.w - w_star)
             loss = None
             if is_ck[k]:       # recorded first: the step's kept arrays are dropped before the losses are computed
-                record(k, grad2, loss_hat, None, dist2, pre)
+                record(k, grad2, loss_hat, dist2, pre)
                 if "excess_loss" in rec:
                     loss = rec["excess_loss"][:, j - 1]
             if loss is None and not fused:

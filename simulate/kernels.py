@@ -33,6 +33,9 @@ import os
 
 ENGINES = ("compiled", "numpy")
 
+# What a draw kernel does with its numbers (boundlab.simulate._draws.fill): set them, or add them (uniforms only).
+KIND_UNIFORM, KIND_NORMAL, KIND_ADD_UNIFORM = 0, 1, 2
+
 # Codes of the fused uplink kernel (boundlab.simulate._fused): the gradient noise, the operator, the uplink.
 NOISE_NONE, NOISE_GAUSSIAN, NOISE_SPHERE = 0, 1, 2
 OP_IDENTITY, OP_QSGD, OP_RANDK, OP_BERNOULLI = 0, 1, 2, 3

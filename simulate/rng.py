@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from boundlab.errors import BoundlabError
-from boundlab.simulate.kernels import compiled, draws
+from boundlab.simulate.kernels import KIND_ADD_UNIFORM, KIND_NORMAL, KIND_UNIFORM, compiled, draws
 
 #: Runs per RNG block. Changing it changes every simulated number: it is part of the format.
 BLOCK_SIZE = 64
@@ -107,7 +107,7 @@ class StreamRNG:
         if size[0] != self.n_runs:
             raise ValueError(f"draw of shape {size}: the first axis must be the {self.n_runs} runs")
         if self._state is not None:
-            return self._draw_compiled(1 if method == "standard_normal" else 0, size, out)
+            return self._draw_compiled(KIND_NORMAL if method == "standard_normal" else KIND_UNIFORM, size, out)
         if out is None:
             out = np.empty(size)
         for j, gen in enumerate(self._gens):
@@ -138,7 +138,7 @@ class StreamRNG:
         if t.shape[0] != self.n_runs:
             raise ValueError(f"draw of shape {t.shape}: the first axis must be the {self.n_runs} runs")
         if self._state is not None and t.flags.c_contiguous and t.dtype == np.float64:
-            draws().fill(self._state, t.reshape(self.n_runs, -1), BLOCK_SIZE, 2)     # t += U[0, 1), compiled
+            draws().fill(self._state, t.reshape(self.n_runs, -1), BLOCK_SIZE, KIND_ADD_UNIFORM)   # t += U[0, 1)
             return t
         if not t.flags.c_contiguous:
             t += self.random(t.shape)
