@@ -168,8 +168,12 @@ def _log_ticks(ax, lo: float, hi: float) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def data(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The figure's table (checked) and metadata from a verify table read from ``source``."""
+    return check_frame(frame, source), {"figure": "tightness", "source": source, "columns": list(COLUMNS)}
+
+
 def make(frame: pd.DataFrame, out: str, source: str) -> tuple[list[str], pd.DataFrame, dict[str, Any]]:
     """Plot and write figure 3 from a verify table into ``out``: (paths, table, metadata)."""
-    frame = check_frame(frame, source)
-    meta = {"figure": "tightness", "source": source, "columns": list(COLUMNS)}
+    frame, meta = data(frame, source)
     return common.save(plot(frame, meta), frame, meta, out, NAME), frame, meta

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.spectral import bracket_crossing, symmetric_radius
 
 EXACT_ALGORITHMS = ("d-psgd", "naive-gossip", "dcd-psgd")
 
@@ -117,20 +118,21 @@ def gossip_operator(W: np.ndarray, omega: float) -> np.ndarray:
 
 
 def gossip_rate(W: np.ndarray, omega: float) -> float:
-    """Spectral radius of the consensus moment map: the exact asymptotic per-step decay of E||Q x_t||^2."""
-    return float(np.max(np.abs(np.linalg.eigvals(gossip_operator(W, omega)))))
+    """Spectral radius of the consensus moment map: the exact asymptotic per-step decay of E||Q x_t||^2 (the map sends
+    symmetric PSD matrices to symmetric PSD ones: :func:`boundlab.simulate.spectral.symmetric_radius`)."""
+    return symmetric_radius(gossip_operator(W, omega), W.shape[0])
 
 
 def gossip_threshold(W: np.ndarray, rel: float = 1e-6) -> float:
-    """omega* = sup{omega: rho(L_omega) < 1} by bisection (rho is non-decreasing in omega: L_omega grows with it)."""
+    """omega* = sup{omega: rho(L_omega) < 1}: a doubling search for an unstable omega, then
+    :func:`boundlab.simulate.spectral.bracket_crossing` (rho is non-decreasing in omega: L_omega grows with it)."""
     lo, hi = 0.0, 1.0
-    while gossip_rate(W, hi) < 1:
-        lo, hi = hi, 2 * hi
+    f_lo = gossip_rate(W, lo) - 1
+    while (f_hi := gossip_rate(W, hi) - 1) < 0:
+        lo, hi, f_lo = hi, 2 * hi, f_hi
         if hi > 1e6:
             return float("inf")
-    while hi - lo > rel * hi:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if gossip_rate(W, mid) < 1 else (lo, mid)
+    lo, hi = bracket_crossing(lambda w: gossip_rate(W, w) - 1, lo, hi, rel, f_lo, f_hi)
     return 0.5 * (lo + hi)
 
 

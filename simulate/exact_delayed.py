@@ -15,9 +15,12 @@ noiseless map, where its spectral radius reaches 1.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.spectral import bracket_crossing, symmetric_radius
 
 
 def markov_transition(delay: int, switch: float) -> np.ndarray:
@@ -140,7 +143,9 @@ def _edge_operator(gamma: float, omega: float, delay: int, delays: str, switch: 
 
 
 def spectral_radius(gamma: float, omega: float, delay: int, delays: str = "fixed", switch: float = 0.5) -> float:
-    return float(np.max(np.abs(np.linalg.eigvals(_edge_operator(gamma, omega, delay, delays, switch)))))
+    """The noiseless map's spectral radius (:func:`boundlab.simulate.spectral.symmetric_radius`)."""
+    T = _edge_operator(gamma, omega, delay, delays, switch)
+    return symmetric_radius(T, delay + 1)
 
 
 #: the coarse scan's stride over stability_edge's grid of 200 steps
@@ -152,9 +157,16 @@ def stability_edge(omega: float, delay: int, delays: str = "fixed", L: float = 1
     """gamma*(tau, omega): the mean-square edge of compressed GD with stale gradients on f = (L/2)||x||^2 with a
     Bernoulli-p operator (omega = (1-p)/p; per coordinate, so any diagonal A reduces to its largest eigenvalue L).
     The spectral radius is 1 at gamma = 0 (the map is the identity there): the edge is the first crossing above 0,
-    found on a grid then bisected; the value returned is the stable end of the last bracket (within ``rel``)."""
+    found on a grid then narrowed (:func:`boundlab.simulate.spectral.bracket_crossing`); the value returned is the stable end of the last bracket (within ``rel``)."""
     grid = np.geomspace(1e-4, 4.0, 200)
-    unstable = lambda g: spectral_radius(g, omega, delay, delays, switch) >= 1.0   # noqa: E731
+    seen: dict[float, float] = {}
+
+    def log_rho(g: float) -> float:
+        if g not in seen:
+            seen[g] = math.log(spectral_radius(g, omega, delay, delays, switch))
+        return seen[g]
+
+    unstable = lambda g: log_rho(g) >= 0.0   # noqa: E731
     # Every COARSE-th grid point first, then the fine points of the first unstable coarse cell: the same bracket
     # as a scan of every point whenever no unstable window narrower than a coarse cell (x1.53) precedes the edge
     # (checked: all 75 edges of figure 7 are equal to the full scan's), with a quarter of the evaluations.
@@ -170,10 +182,7 @@ def stability_edge(omega: float, delay: int, delays: str = "fixed", L: float = 1
     for i in range(start, len(grid)):
         g = grid[i]
         if prev is not None and unstable(g):
-            lo, hi = prev, g
-            while hi - lo > rel * hi:
-                mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if not unstable(mid) else (lo, mid)
+            lo, _ = bracket_crossing(log_rho, prev, g, rel, log_rho(prev), log_rho(g))
             return lo / L            # the largest step found stable (within rel of the edge)
         prev = g
     return float("nan")

@@ -10,7 +10,10 @@ processes die with their parent.
   problems);
 * :func:`process_pool`: a ``ProcessPoolExecutor`` whose workers ask the kernel (Linux ``prctl``) to
   be terminated when their parent dies (``kill -9`` of the main process leaves no orphan computing),
-  and ignore Ctrl-C (the parent handles it and decides what finished work to keep).
+  and ignore Ctrl-C (the parent handles it and decides what finished work to keep);
+* :func:`progress_map` / :func:`shared_pool`: a map over jobs with a progress bar; inside ``shared_pool`` every
+  map of the process (from any thread) feeds the same workers, so that several maps run at once keep every core
+  busy (``boundlab figures`` computes its figures that way).
 """
 from __future__ import annotations
 
@@ -123,30 +126,70 @@ def process_pool(workers: int):
     return ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(tuple(loaded()),))
 
 
+#: (the pool, the process that made it) while :func:`shared_pool` is open
+_SHARED: list = []
+
+
+class shared_pool:
+    """``with shared_pool(jobs):`` -- every :func:`progress_map` of this process, from any thread, submits its jobs
+    to one pool of ``jobs`` workers (even a map of one job, even with ``jobs=1`` given to the map), in the order the
+    maps submit them. On leaving (an interrupt or an error included), jobs not started are cancelled."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+
+    def __enter__(self):
+        if _SHARED:
+            raise RuntimeError("shared_pool: already open")
+        pool = process_pool(self.jobs)
+        # The workers are forked now, before the maps' threads exist: a fork while another thread holds a lock
+        # (an import's, for one) leaves the child waiting for it for ever.
+        for fut in [pool.submit(os.getpid) for _ in range(self.jobs)]:
+            fut.result()
+        _SHARED.append((pool, os.getpid()))
+        return pool
+
+    def __exit__(self, *exc) -> None:
+        pool, _ = _SHARED.pop()
+        pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+
+
+def _shared():
+    """The open shared pool of this process (a forked worker sees its parent's entry, and must not use it)."""
+    return _SHARED[0][0] if _SHARED and _SHARED[0][1] == os.getpid() else None
+
+
 def progress_map(fn: Callable, argsets: Sequence[tuple], jobs: int = 1, desc: str = "") -> list:
-    """``[fn(*a) for a in argsets]``, in ``jobs`` processes when more than one, with a progress bar on stderr
-    (tqdm: shown after 2 s, only on a terminal); the results in the order of ``argsets``."""
+    """``[fn(*a) for a in argsets]``, in ``jobs`` processes when more than one (in the :func:`shared_pool` when one
+    is open), with a progress bar on stderr (tqdm: shown after 2 s, only on a terminal); the results in the order
+    of ``argsets``."""
     from tqdm import tqdm
     bar = tqdm(total=len(argsets), desc=desc, unit="job", delay=2.0, leave=False, disable=None, file=sys.stderr)
+    shared = _shared()
     try:
-        if jobs <= 1 or len(argsets) <= 1:
+        if shared is None and (jobs <= 1 or len(argsets) <= 1):
             out = []
             for a in argsets:
                 out.append(fn(*a))
                 bar.update(1)
             return out
-        from concurrent.futures import as_completed
-        with process_pool(min(jobs, len(argsets))) as pool:
-            futures = {pool.submit(fn, *a): i for i, a in enumerate(argsets)}
-            results: list = [None] * len(argsets)
-            try:
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    bar.update(1)
-            except BaseException:             # Ctrl-C or a failure: the jobs not started are not run
-                for fut in futures:
-                    fut.cancel()
-                raise
-            return results
+        from contextlib import nullcontext
+        with (nullcontext(shared) if shared is not None else process_pool(min(jobs, len(argsets)))) as pool:
+            return _collect(pool, fn, argsets, bar)
     finally:
         bar.close()
+
+
+def _collect(pool, fn: Callable, argsets: Sequence[tuple], bar) -> list:
+    from concurrent.futures import as_completed
+    futures = {pool.submit(fn, *a): i for i, a in enumerate(argsets)}
+    results: list = [None] * len(argsets)
+    try:
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            bar.update(1)
+    except BaseException:             # Ctrl-C or a failure: the jobs not started are not run
+        for fut in futures:
+            fut.cancel()
+        raise
+    return results

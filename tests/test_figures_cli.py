@@ -142,3 +142,19 @@ def test_figure_names_in_any_order_with_the_options(tmp_path, capsys):
     assert {p.name for p in out.iterdir()} >= {"step_sizes.png", "tightness.png"}
     assert main(["figures", "step-sizes", "--out", str(tmp_path / "x"), "nonsense"]) == 2
     assert "figure 'nonsense' is not one of" in capsys.readouterr().err
+
+
+def test_figures_made_together_equal_figures_made_one_by_one(tmp_path, capsys):
+    """--jobs 2 computes the figures at once, their jobs sharing two worker processes; every job has its own seed,
+    so the tables are those of --jobs 1, number for number."""
+    tables = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        args = [a if a != "1" or i == 0 or TINY[i - 1] != "--jobs" else jobs for i, a in enumerate(TINY)]
+        assert main(["figures", "limit-variance", "convergence", "step-sizes", "tightness", "--out", str(out),
+                     "--from-csv", verify_csv(tmp_path / "v.csv"), *args]) == 0
+        tables[jobs] = {n: pd.read_csv(out / f"{n}.csv") for n in NAMES}
+    printed = capsys.readouterr().out
+    assert printed.count("limit-variance: ") == 2 and printed.count("tightness: ") == 2
+    for name in NAMES:
+        pd.testing.assert_frame_equal(tables["1"][name], tables["2"][name], check_exact=True)

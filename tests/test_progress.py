@@ -46,3 +46,30 @@ def test_a_bar_on_a_terminal_after_two_seconds():
     os.close(main)
     assert out.strip() == b"[0, 1, 2, 3, 4]"
     assert b"demo" in seen and b"job" in seen     # the bar, drawn on the terminal
+
+
+def _pid_and_square(x):
+    import os
+
+    from boundlab.simulate.files import _shared
+    return os.getpid(), x * x, _shared() is None
+
+
+def test_maps_from_several_threads_share_one_pool():
+    """Inside shared_pool, every progress_map (from any thread, whatever its jobs) runs in the pool's workers, and
+    a worker (a fork of this process) does not see the parent's pool."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from boundlab.simulate.files import progress_map, shared_pool
+    with shared_pool(2):
+        with ThreadPoolExecutor(3) as threads:
+            maps = [threads.submit(progress_map, _pid_and_square, [(i + 10 * t,) for i in range(6)], 1)
+                    for t in range(3)]
+            results = [m.result() for m in maps]
+    for t, res in enumerate(results):
+        assert [sq for _, sq, _ in res] == [(i + 10 * t) ** 2 for i in range(6)]    # in the order of the inputs
+        assert os.getpid() not in {pid for pid, _, _ in res} and all(unseen for _, _, unseen in res)
+    assert len({pid for res in results for pid, _, _ in res}) <= 2                    # the pool's two workers
+    # closed: a map runs here again
+    assert progress_map(_pid_and_square, [(3,)], 1)[0][:2] == (os.getpid(), 9)
