@@ -52,16 +52,55 @@ def checks_by_result() -> dict[str, list[str]]:
     return found
 
 
+#: the quick suite's power matrix at seed 0 (``boundlab verify --power --power-out docs/power-quick.csv``); a test
+#: recomputes it from the suite's records and fails when this file is out of date
+POWER = Path(__file__).resolve().parent / "power-quick.csv"
+
+
+def power_lines() -> dict[str, str]:
+    """Per result, its line of the power matrix: how many of its statement's targets (constants, factors, terms)
+    the quick suite sees, and the best measured slack of those it does not."""
+    import pandas as pd
+
+    from boundlab.verify.power import _fmt_scale
+    frame = pd.read_csv(POWER)
+    lines = {}
+    for owner, part in frame.groupby("owner", sort=False):
+        n, seen, sim = len(part), int(part.tested.sum()), int(part.tested_by_simulation.sum())
+        text = (f"Power (quick suite, seed 0): {seen} of {n} targets of its statement seen (scaled by 1/2 or 2, "
+                f"some check fails), {sim} of them by a simulated check")
+        only_symbolic = part[part.tested & ~part.tested_by_simulation]
+        if len(only_symbolic):
+            text += "; seen only by a symbolic re-derivation: " + "; ".join(
+                f"{k} \"{t}\" (simulated checks' best slack {_fmt_scale(_num(s))})"
+                for k, t, s in zip(only_symbolic.kind, only_symbolic.target, only_symbolic.best_slack_simulated))
+        unseen = part[~part.tested]
+        if len(unseen):
+            text += "; not seen: " + "; ".join(f"{k} \"{t}\" (best slack {_fmt_scale(_num(s))})"
+                                                for k, t, s in zip(unseen.kind, unseen.target, unseen.best_slack))
+        lines[owner] = text + "."
+    return lines
+
+
+def _num(x):
+    import math
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
 def theory_page() -> str:
     from boundlab.theory import all_results
     checks = checks_by_result()
+    power = power_lines()
     out = ["Theory reference", "================", "",
            "Every result boundlab encodes, generated from its registry at every build: the statement as encoded "
            "(sympy's LaTeX, or the printed form), its status tag, its hypotheses, where it comes from (the "
            "seminar slide by title and the line of the extracted text; the paper's own theorem numbers are not "
-           "in the sources this project has, so the slides' numbering is kept), and the checks of "
-           "``boundlab verify`` that test it. ``boundlab theory NAME`` evaluates one at given constants; "
-           "``boundlab verify --power`` says which of its constants the checks can see.", "",
+           "in the sources this project has, so the slides' numbering is kept), the checks of "
+           "``boundlab verify`` that test it, and its line of the quick suite's power matrix: which targets of "
+           "its statement (numeric constants, factors, terms) the checks see when scaled by 1/2 or 2, and for "
+           "the others the scale closest to 1 at which some check would fail (best slack). "
+           "``boundlab theory NAME`` evaluates one at given constants; ``boundlab verify --power`` recomputes "
+           "the matrix.", "",
            "Tags: " + "; ".join(TAGS.values()) + ".", ""]
     for r in sorted(all_results(), key=lambda r: r.name):
         head = f"{r.name}: {r.title}"
@@ -77,6 +116,8 @@ def theory_page() -> str:
         tested = checks.get(r.name, [])
         out += ["Checked by: " + (", ".join(f"``{c}``" for c in tested) if tested else "no check of the suites "
                                   "(an order claim, a definition used by others, or a placeholder)."), ""]
+        out += [_escape(power[r.name]) if r.name in power else "Power: no check of the quick suite evaluates this "
+                "statement (its constants are seen, if at all, through the results that use it).", ""]
     return "\n".join(out)
 
 

@@ -207,3 +207,19 @@ def test_exact_and_monte_carlo_verdicts_agree_where_they_overlap(quick):
             assert abs(r.ratio.estimate - 1) < 1e-9, r.check
     # and a check with an operator that is not a mask is listed, not judged
     assert any("qsgd" in r.detail for r in exact.skipped)
+
+
+def test_the_power_matrix_shipped_with_the_docs_is_current(quick):
+    """docs/power-quick.csv (the theory reference's power lines) is the quick suite's matrix at seed 0, recomputed
+    here from the suite's records; regenerate it with `boundlab verify --power --power-out docs/power-quick.csv`."""
+    import io
+    from pathlib import Path
+
+    import pandas as pd
+
+    from boundlab.verify.power import power_frame, power_matrix
+    buf = io.StringIO()
+    power_frame(power_matrix(quick)).to_csv(buf, index=False)
+    buf.seek(0)
+    shipped = Path(__file__).resolve().parents[1] / "docs" / "power-quick.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(buf), pd.read_csv(shipped), obj="docs/power-quick.csv (regenerate it)")
