@@ -168,8 +168,8 @@ def settings_of(fig: str, args: argparse.Namespace, overrides: dict[str, Any]):
     return s
 
 
-#: the order in which figures start when they are computed together: the longest single job and the largest
-#: maps first, so that no long job starts last (measured on the quick look, --runs 4 --iterations 200)
+#: the order in which figures start when they are computed together: the longest single job (decentralized's one
+#: job) and the largest map (the verify suite) first, so that a long job is not the last one started
 START_ORDER = ("decentralized", "tightness", "step-edge", "stale-edge", "limit-variance", "convergence", "step-sizes")
 
 

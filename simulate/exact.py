@@ -583,14 +583,13 @@ def mean_square_edge(problem: QuadraticProblem, make, lo: float, hi: float, rel:
     starts Arnoldi from the previous one's eigenvector; ``make()`` builds a fresh algorithm). NaN if the bracket
     does not hold."""
     from boundlab.simulate.spectral import bracket_crossing
-    last: list[np.ndarray] = []
+    start = None                     # the previous evaluation's eigenvector
 
     def f(g: float) -> float:
+        nonlocal start
         # tol 1e-7 on rho moves the crossing by about 1e-7 / (d log rho / d log gamma) in log gamma, and that slope
         # is at least 0.04 near the edges of boundlab.verify.edge (measured): 2.5e-6, far inside rel = 1e-3
-        rho, v = spectral_radius(problem, make(), g, v0=last[-1] if last else None, vector=True, tol=1e-7)
-        if np.any(v):
-            last[:] = [v]
+        rho, start = spectral_radius(problem, make(), g, v0=start, vector=True, tol=1e-7)
         return math.log(rho) if rho > 0 else -math.inf
 
     f_lo, f_hi = f(lo), f(hi)

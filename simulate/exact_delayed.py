@@ -157,7 +157,8 @@ def stability_edge(omega: float, delay: int, delays: str = "fixed", L: float = 1
     """gamma*(tau, omega): the mean-square edge of compressed GD with stale gradients on f = (L/2)||x||^2 with a
     Bernoulli-p operator (omega = (1-p)/p; per coordinate, so any diagonal A reduces to its largest eigenvalue L).
     The spectral radius is 1 at gamma = 0 (the map is the identity there): the edge is the first crossing above 0,
-    found on a grid then narrowed (:func:`boundlab.simulate.spectral.bracket_crossing`); the value returned is the stable end of the last bracket (within ``rel``)."""
+    found on a grid then narrowed (:func:`boundlab.simulate.spectral.bracket_crossing`); the value returned is the
+    stable end of the last bracket (within ``rel``)."""
     grid = np.geomspace(1e-4, 4.0, 200)
     seen: dict[float, float] = {}
 

@@ -150,9 +150,8 @@ def test_figures_made_together_equal_figures_made_one_by_one(tmp_path, capsys):
     tables = {}
     for jobs in ("1", "2"):
         out = tmp_path / jobs
-        args = [a if a != "1" or i == 0 or TINY[i - 1] != "--jobs" else jobs for i, a in enumerate(TINY)]
         assert main(["figures", "limit-variance", "convergence", "step-sizes", "tightness", "--out", str(out),
-                     "--from-csv", verify_csv(tmp_path / "v.csv"), *args]) == 0
+                     "--from-csv", verify_csv(tmp_path / "v.csv"), *TINY, "--jobs", jobs]) == 0
         tables[jobs] = {n: pd.read_csv(out / f"{n}.csv") for n in NAMES}
     printed = capsys.readouterr().out
     assert printed.count("limit-variance: ") == 2 and printed.count("tightness: ") == 2
