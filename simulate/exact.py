@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.blas import pinned
 from boundlab.simulate.algorithms import (Algorithm, ef_scale, participation_theta)
 from boundlab.simulate.engine import RECORDS, checkpoints as resolve_checkpoints, resolve_gamma, step_sizes
 from boundlab.simulate.problems import QuadraticProblem
@@ -537,6 +538,7 @@ class Program:
                                      "blocks": self.layout.names})
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def spectral_radius(problem: QuadraticProblem, algorithm: Algorithm, gamma: float, v0: np.ndarray | None = None,
                     vector: bool = False, tol: float = 1e-10):
     r"""The mean-square growth factor per iteration: the spectral radius of the second-moment map without its
@@ -599,6 +601,7 @@ def mean_square_edge(problem: QuadraticProblem, make, lo: float, hi: float, rel:
     return math.sqrt(a * b)
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def exact(problem: QuadraticProblem, algorithm: Algorithm, *, n_iter: int, gamma=None, schedule="constant",
           checkpoints_spec="all", average_weights=None) -> ExactResult:
     """Exact expectations of every record of ``simulate(problem, algorithm, ...)`` (same arguments)."""

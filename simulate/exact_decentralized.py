@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.blas import pinned
 from boundlab.simulate.spectral import bracket_crossing, symmetric_radius
 
 EXACT_ALGORITHMS = ("d-psgd", "naive-gossip", "dcd-psgd")
@@ -40,6 +41,7 @@ def _blocks(S: np.ndarray, Gamma: np.ndarray, n: int, d: int) -> np.ndarray:
     return out
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def moments(problem, algorithm, gamma: float, n_iter: int) -> dict[str, np.ndarray]:
     """Exact ``consensus2`` (E||X_t Q||_F^2), ``dist2`` (E||x_bar_t - x*||^2) and ``grad2_bar``
     (E||grad f(x_bar_t)||^2) for t = 0..n_iter, and the per-node ``local_gap2`` (consensus2 / n), of ``algorithm`` (set up here) on ``problem`` (a quadratic, Gaussian noise)."""
@@ -117,6 +119,7 @@ def gossip_operator(W: np.ndarray, omega: float) -> np.ndarray:
     return QQ @ T @ QQ
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def gossip_rate(W: np.ndarray, omega: float) -> float:
     """Spectral radius of the consensus moment map: the exact asymptotic per-step decay of E||Q x_t||^2 (the map sends
     symmetric PSD matrices to symmetric PSD ones: :func:`boundlab.simulate.spectral.symmetric_radius`)."""

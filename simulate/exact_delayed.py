@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from boundlab.errors import BoundlabError
+from boundlab.simulate.blas import pinned
 from boundlab.simulate.spectral import bracket_crossing, symmetric_radius
 
 
@@ -46,6 +47,7 @@ def _mode_matrices(A: np.ndarray, gamma: float, delay: int, tau: int) -> np.ndar
     return F
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def moments(problem, algorithm, gamma: float, n_iter: int) -> dict[str, np.ndarray]:
     """Exact ``excess_loss`` (E f(x_t) - f*) and ``dist2`` (E||x_t - x*||^2), t = 0..n_iter, of ``delayed-cgd``."""
     from boundlab.simulate.problems import QuadraticProblem
@@ -142,6 +144,7 @@ def _edge_operator(gamma: float, omega: float, delay: int, delays: str, switch: 
     return big
 
 
+@pinned  # BLAS on one thread: the same bits whatever the machine's cores (boundlab.simulate.blas)
 def spectral_radius(gamma: float, omega: float, delay: int, delays: str = "fixed", switch: float = 0.5) -> float:
     """The noiseless map's spectral radius (:func:`boundlab.simulate.spectral.symmetric_radius`)."""
     T = _edge_operator(gamma, omega, delay, delays, switch)

@@ -6,7 +6,11 @@ Both exact edges (MCM and its baselines, :func:`boundlab.simulate.exact.mean_squ
 :math:`\log_2(\log(\gamma_{hi}/\gamma_{lo})/\log(1+{\rm rel}))` of them (12-16 here); :math:`\log\rho` is smooth in
 :math:`\log\gamma` away from eigenvalue crossings, so false position with the Illinois correction needs about half as
 many, and a bisection step whenever three iterations fail to halve the bracket bounds the worst case (a few
-times bisection's).
+times bisection's). False position uses the values, not only their signs, so a last-bit difference in one value
+(another BLAS, another memory alignment) would move every later trial point and the edge within its tolerance; the
+trial points are therefore rounded to the lattice that bisection would visit (a geometric grid of ratio at most
+1 + rel between the first bracket's ends): the final bracket is the lattice cell where the sign changes, which
+only the signs decide, as with bisection.
 
 The maps are linear maps of second moments :math:`M\mapsto\sum_j F_jMF_j^\top+\dots` that send symmetric (and
 positive semi-definite) matrices to symmetric (PSD) ones. Such a map is the direct sum of its symmetric and
@@ -45,36 +49,44 @@ def bracket_crossing(f: Callable[[float], float], lo: float, hi: float, rel: flo
                      f_lo: float | None = None, f_hi: float | None = None) -> tuple[float, float]:
     r"""A bracket ``(lo, hi)`` with ``f(lo) < 0 <= f(hi)`` and ``hi <= lo (1 + rel)``, from one with the same signs.
 
-    Illinois false position, with a bisection step (geometric; arithmetic while ``lo`` is 0) whenever three
-    iterations have not halved the bracket (in log ratio);
-    trial points are kept a quarter of the tolerance inside it, so every evaluation shrinks it. ``f_lo``, ``f_hi``:
-    values already known."""
+    Illinois false position, each trial point rounded to the lattice of the module docstring, with a bisection step
+    (in lattice index) whenever three iterations have not halved the bracket. A ``lo`` of 0 is first raised by
+    halving ``hi`` (sign decisions only). ``f_lo``, ``f_hi``: values already known."""
     if not 0 <= lo < hi:
         raise ValueError(f"bracket_crossing needs 0 <= lo < hi, got lo = {lo!r}, hi = {hi!r}")
-    a, b = lo, hi
     fa = f(lo) if f_lo is None else f_lo
     fb = f(hi) if f_hi is None else f_hi
     if not (fa < 0 <= fb):
         raise ValueError(f"bracket_crossing needs f(lo) < 0 <= f(hi), got {fa!r} and {fb!r}")
+    while lo == 0:
+        x = 0.5 * hi
+        fx = f(x)
+        lo, fa, hi, fb = (x, fx, hi, fb) if fx < 0 else (lo, fa, x, fx)
+    base = math.log(lo)
+    levels = max(0, math.ceil(math.log2(math.log(hi / lo) / math.log1p(rel))))
+    step = math.log(hi / lo) / 2**levels
+    point = lambda j: lo if j == 0 else math.exp(base + j * step)    # noqa: E731  (the lattice, j = 0 .. 2^levels)
+    ja, jb = 0, 2**levels
+    a, b = lo, hi
     side = 0
-    widths: list[float] = []                   # log(b / a) before each iteration
-    while b > a * (1 + rel):
-        widths.append(math.log(b / a) if a > 0 else math.inf)
-        stalled = len(widths) > 3 and widths[-1] > 0.5 * widths[-4]    # three iterations without halving
+    widths: list[int] = []                    # jb - ja before each iteration
+    while jb - ja > 1:
+        widths.append(jb - ja)
+        stalled = len(widths) > 3 and 2 * widths[-1] > widths[-4]       # three iterations without halving
         if stalled or not (math.isfinite(fa) and math.isfinite(fb)):
-            x = math.sqrt(a * b) if a > 0 else 0.5 * b
+            j = (ja + jb) // 2
         else:
             x = b - fb * (b - a) / (fb - fa)
-        margin = 0.25 * rel * (a if a > 0 else b)
-        x = min(max(x, a + margin), b - margin)
+            j = min(max(round((math.log(x) - base) / step) if x > 0 else ja, ja + 1), jb - 1)
+        x = point(j)
         fx = f(x)
         if fx < 0:
-            a, fa = x, fx
+            ja, a, fa = j, x, fx
             if side == -1:
                 fb *= 0.5                      # Illinois: the end kept twice in a row counts half
             side = -1
         else:
-            b, fb = x, fx
+            jb, b, fb = j, x, fx
             if side == 1:
                 fa *= 0.5
             side = 1

@@ -76,3 +76,12 @@ def test_mean_square_edge_closed_form():
     make = lambda: make_algorithm("qsgd", {"up": f"bernoulli:p={1 / (1 + omega)!r}"})  # noqa: E731
     edge = mean_square_edge(problem, make, 0.01, 10.0, rel=1e-4)
     assert edge == pytest.approx(2 / ((1 + omega) * 2.0), rel=1e-4)
+
+
+def test_the_bracket_depends_on_signs_only():
+    """Values a few ulps apart (another BLAS, another alignment) give the same bracket: the trial points are on
+    bisection's lattice, so only the sign at the lattice point nearest the crossing could change it."""
+    # (sqrt 3, not sqrt 2: sqrt 2 is itself a lattice point of [1, 2], where the noise decides the sign)
+    exact = bracket_crossing(lambda x: x * x - 3.0, 1.0, 2.0, 1e-6)
+    noisy = bracket_crossing(lambda x: (x * x - 3.0) * (1 + 1e-13) + 1e-15, 1.0, 2.0, 1e-6)
+    assert exact == noisy
