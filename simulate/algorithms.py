@@ -32,6 +32,7 @@ Double-Squeeze is :func:`downlink_error_feedback`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import ClassVar
 
@@ -374,8 +375,10 @@ class Algorithm:
             out["alpha_up"] = self.alpha_up
         return out
 
-    def record_extra(self, st: State, ctx: Context) -> dict[str, np.ndarray]:
-        """The values of ``extra_records`` at a checkpoint, (R,) each (called after the step, and at k = 0)."""
+    def record_extra(self, st: State, ctx: Context) -> dict[str, "np.ndarray | Callable[[], np.ndarray]"]:
+        """The values of ``extra_records`` at a checkpoint, (R,) each (called after the step, and at k = 0); a value
+        may be a function of no argument, called only when its record is kept (a check that records one of them
+        every iteration does not pay for the others)."""
         return {}
 
     # -- to implement ----------------------------------------------------------------------------

@@ -117,9 +117,9 @@ class Decentralized(Algorithm):
         st.w = X.mean(axis=1)                          # the network average x_bar_t
 
     def record_extra(self, st, ctx):
-        X = st.w_hat
-        return {"consensus2": sq_norm(X - st.w[:, None, :]).sum(axis=1),      # ||X_t Q||_F^2
-                "grad2_bar": sq_norm(ctx.problem.full_gradient(st.w))}        # ||grad f(x_bar_t)||^2
+        X, w = st.w_hat, st.w                      # (functions: each computed only when recorded)
+        return {"consensus2": lambda: sq_norm(X - w[:, None, :]).sum(axis=1),      # ||X_t Q||_F^2
+                "grad2_bar": lambda: sq_norm(ctx.problem.full_gradient(w))}        # ||grad f(x_bar_t)||^2
 
 
 @ALGORITHMS.register("d-psgd", aliases=("dpsgd",))
@@ -177,8 +177,8 @@ class NaiveGossip(Decentralized):
         out = {**super().record_extra(st, ctx), "avg_error2": nan, "models2": nan}
         if hasattr(st, "sent"):
             X, CX = st.sent
-            out["avg_error2"] = sq_norm((CX - X).mean(axis=1))   # ||(1/n) sum_j e_t^(j)||^2
-            out["models2"] = sq_norm(X).sum(axis=1)              # sum_j ||x_t^(j)||^2
+            out["avg_error2"] = lambda: sq_norm((CX - X).mean(axis=1))   # ||(1/n) sum_j e_t^(j)||^2
+            out["models2"] = lambda: sq_norm(X).sum(axis=1)              # sum_j ||x_t^(j)||^2
         return out
 
 
@@ -216,11 +216,12 @@ class DCDPSGD(Decentralized):
 
     def record_extra(self, st, ctx):
         nan = np.full(ctx.R, np.nan)
-        out = {**super().record_extra(st, ctx), "replica_gap2": sq_norm(st.replicas - st.w_hat).max(axis=1),
+        replicas, X = st.replicas, st.w_hat
+        out = {**super().record_extra(st, ctx), "replica_gap2": lambda: sq_norm(replicas - X).max(axis=1),
                "update2": nan, "update_error2": nan}
         if hasattr(st, "sent"):
             Z, C = st.sent
-            out["update2"], out["update_error2"] = sq_norm(Z).sum(axis=1), sq_norm(C - Z).sum(axis=1)
+            out["update2"], out["update_error2"] = lambda: sq_norm(Z).sum(axis=1), lambda: sq_norm(C - Z).sum(axis=1)
         return out
 
 
@@ -257,8 +258,8 @@ class ECDPSGD(Decentralized):
         self.finish(st, X_new)
 
     def record_extra(self, st, ctx):
-        return {**super().record_extra(st, ctx),
-                "estimate_error2": sq_norm(st.estimates - st.w_hat).mean(axis=1)}
+        estimates, X = st.estimates, st.w_hat
+        return {**super().record_extra(st, ctx), "estimate_error2": lambda: sq_norm(estimates - X).mean(axis=1)}
 
 
 @ALGORITHMS.register("choco-sgd", aliases=("choco",))

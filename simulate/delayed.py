@@ -106,13 +106,16 @@ class DelayedCompressedGD(Algorithm):
 
 def divergence_onset(tau: int, omega: float, delays: str, start: float, seed: int = 0, runs: int = 64,
                      iterations: int = 300) -> float:
-    """The smallest step of the grid ``start`` x 2^(j/8), j = -4..24, at which the typical run diverges: the median
+    """The smallest step of the grid ``start`` x 2^(j/8), j = -1..24, at which the typical run diverges: the median
     over ``runs`` runs of ||x_K - x*||^2 / ||x_0 - x*||^2 above 1 + 1e-6 at K = ``iterations`` (f = ||x||^2/2, d = 4,
     no noise, a Bernoulli operator of variance factor ``omega``). The 1e-6 keeps the edge itself, where a step may
-    leave every run's distance unchanged up to rounding, on the stable side. inf if none on the grid."""
+    leave every run's distance unchanged up to rounding, on the stable side. inf if none on the grid. With ``start``
+    the exact mean-square edge, the grid's first point lies below it: a typical run diverging before the edge
+    returns that point, an onset below ``start`` (steps further below would show nothing more: each step has its
+    own seed, seed + j + 10, whatever the grid's first j)."""
     from boundlab.simulate import make_algorithm, quadratic, simulate
     problem = quadratic(N=1, d=4, L=1.0, mu=1.0, sigma=0.0, rotate=False, w0=1.0, seed=seed)
-    for j in range(-4, 25):
+    for j in range(-1, 25):
         g = start * 2 ** (j / 8)
         res = simulate(problem, make_algorithm("delayed-cgd", {"up": f"bernoulli:p={1 / (1 + omega)!r}",
                                                                "delay": tau, "delays": delays}),

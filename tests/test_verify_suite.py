@@ -167,6 +167,27 @@ def test_a_checks_numbers_do_not_depend_on_the_other_checks():
     assert alone.check == together.check and alone.measured.estimate == together.measured.estimate
 
 
+def test_checks_sharing_a_simulation_get_the_numbers_they_get_alone(monkeypatch):
+    # thm9 and thm9_alpha share a seed and a setting: run_items simulates them once (one engine call for both),
+    # and each row equals the row of the check run alone.
+    import boundlab.simulate as sim
+    pair = [dataclasses.replace(c, runs=300) for c in quick_suite() if c.name in ("thm9 mcm (C=1)",
+                                                                                "thm9_alpha mcm (C=1)")]
+    assert len(pair) == 2
+    calls = []
+    real = sim.simulate
+    monkeypatch.setattr(sim, "simulate", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    together = run_items(pair, seed=4, jobs=1).rows
+    assert len(calls) == 1
+    for c, row in zip(pair, together):
+        alone = run_items([c], seed=4, jobs=1).rows[0]
+        assert (row.check, row.measured.estimate, row.ratio.estimate, row.verdict) == \
+            (alone.check, alone.measured.estimate, alone.ratio.estimate, alone.verdict)
+    assert together[0].measured.estimate != together[1].measured.estimate or \
+        together[0].bound != together[1].bound      # two statements, not one row twice
+    assert len(calls) == 3
+
+
 def test_ratio_intervals_rest_on_a_precise_bound(quick):
     # The delta method needs a precise E[rhs]: below 1% relative standard error in every asserted check (stats.py);
     # the one exception, the divergent [S?] finding at alpha_dwn = 1, is flagged in the report.

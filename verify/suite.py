@@ -200,6 +200,27 @@ def seed_name(item) -> str:
     return getattr(item, "seed_key", None) or item.name
 
 
+def simulation_key(item, seed: int) -> tuple | None:
+    """What determines a check's simulation (its setting, seed, runs, iterations and checkpoints), or None for a check
+    that does not run the engine itself. Checks with equal keys get bit-identical records: one simulation serves them
+    all (:func:`measure_shared`); e.g. Theorem 9 and its alpha reading, which share a seed on purpose."""
+    if type(item) is not Check:
+        return None
+    return (repr(item.setting), seed, item.runs, item.iterations, tuple(item.checkpoints()))
+
+
+def measure_shared(items: tuple, seed: int, engine: str = "monte-carlo") -> list[list[CheckOutcome]]:
+    """:func:`measure` of checks with one :func:`simulation_key`, the simulation run once: the same outcomes as
+    measuring each alone (the records are the same bits), in the order of ``items``."""
+    if len(items) == 1 or engine == "exact":     # (exact: whether a check may run depends on its result; cheap)
+        return [measure(c, seed, engine) for c in items]
+    try:
+        run = _simulation(items[0], seed)
+    except BoundlabError:               # each reports its own error, as alone
+        return [measure(c, seed, engine) for c in items]
+    return [[_judge_simulation(c, *run)] for c in items]
+
+
 def measure(item, seed: int, engine: str = "monte-carlo") -> list[CheckOutcome]:
     try:
         if engine == "exact":
@@ -239,6 +260,11 @@ class _ExactRecords:
 
 
 def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcome:
+    return _judge_simulation(c, *_simulation(c, seed, exact), exact=exact)
+
+
+def _simulation(c: Check, seed: int, exact: bool = False):
+    """(problem, algorithm, records) of a check's setting: Monte Carlo, or exact expectations."""
     from boundlab.simulate import make_algorithm
     from boundlab.simulate import simulate as monte_carlo
 
@@ -270,6 +296,11 @@ def _measure_simulation(c: Check, seed: int, exact: bool = False) -> CheckOutcom
             gamma = float(gamma[7:]) * algorithm.gamma_bound(problem)
         res = simulate(problem, algorithm, n_runs=c.runs, n_iter=c.iterations, gamma=gamma, seed=seed,
                        checkpoints_spec=c.checkpoints(), progress=False, allow_large_step=True)
+    return problem, algorithm, res
+
+
+def _judge_simulation(c: Check, problem, algorithm, res, exact: bool = False) -> CheckOutcome:
+    """The check's measurements and hypotheses on the records of its setting (:func:`_simulation`)."""
     consts = {**constants_of(problem, algorithm, res.meta["gamma"]), **c.constants}
     result = get(c.result)
     needed = needed_symbols(c.result)
@@ -545,12 +576,21 @@ def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: in
     jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     if jobs < 1:
         raise BoundlabError(f"jobs must be >= 1, got {jobs}")
-    # Largest first, so that the processes finish together; a progress bar on a terminal (after 2 s).
-    order = sorted(range(len(items)), key=lambda i: -_cost(items[i])) if jobs > 1 else list(range(len(items)))
-    done = progress_map(measure, [(items[i], seeds[i], engine) for i in order], jobs, f"verify {name}")
+    # Checks with the same simulation measured together (one simulation); largest first, so that the processes
+    # finish together; a progress bar on a terminal (after 2 s).
+    groups: dict = {}
+    for i, (c, s) in enumerate(zip(items, seeds)):
+        key = simulation_key(c, s)
+        groups.setdefault(("alone", i) if key is None else key, []).append(i)
+    order = list(groups.values())
+    if jobs > 1:
+        order.sort(key=lambda g: -_cost(items[g[0]]))
+    done = progress_map(measure_shared, [(tuple(items[i] for i in g), seeds[g[0]], engine) for g in order], jobs,
+                        f"verify {name}")
     parts = [None] * len(items)
-    for i, part in zip(order, done):
-        parts[i] = part
+    for g, group_parts in zip(order, done):
+        for i, part in zip(g, group_parts):
+            parts[i] = part
     outcomes = [o for part in parts for o in part]
     m = n_comparisons(outcomes)
     level = stats.per_comparison_level(alpha, max(m, 1))
