@@ -48,10 +48,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("figures", nargs="*", metavar="FIGURE",
                         help=f"which figures: {', '.join(FIGURES)} or all (default: all)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if its parent exists)")
-    parser.add_argument("--style", default="screen", choices=("screen", "paper", "slides"),
-                        help="figure width and font sizes: paper (487 pt, a page's text width, 8 pt type), slides "
-                             "(720 pt, 14 pt type), screen (default: each figure's own); captions go to "
-                             "NAME.meta.json, never into the image")
+    parser.add_argument("--style", default="screen", choices=("screen", "paper", "column", "slides"),
+                        help="figure width and font sizes: paper (487 pt, a page's text width, 8 pt type), column "
+                             "(241 pt, one column of a two-column paper, 7 pt type, panels stacked), slides "
+                             "(720 pt, 14 pt type), screen (default: each figure's own); the files are exactly "
+                             "that wide; captions go to NAME.meta.json, never into the image")
     parser.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                         help="redraw the figures from the tables and metadata an earlier run wrote into DIR "
                              "(NAME.csv, NAME.meta.json): nothing is simulated")

@@ -97,6 +97,36 @@ def test_every_figure_is_redrawn_from_its_saved_table(tmp_path, capsys, monkeypa
     for name in names:
         assert (out / f"{name}.png").stat().st_size > 10_000 and f"redrawn from {src}" in printed
         pd.testing.assert_frame_equal(pd.read_csv(out / f"{name}.csv"), pd.read_csv(src / f"{name}.csv"))
+    # every figure in every style: the files exactly the style's width, no panel squeezed by its legend or labels
+    import json
+    import re
+    import struct
+
+    import matplotlib.pyplot as plt
+
+    from boundlab.figures import common
+    for style, (width_pt, _) in ((k, v) for k, v in common.STYLES.items() if v):
+        styled = tmp_path / style
+        assert main(["figures", "--from", str(src), "--out", str(styled), "--style", style]) == 0
+        for name in names:
+            png = (styled / f"{name}.png").read_bytes()
+            assert abs(struct.unpack(">I", png[16:20])[0] - width_pt / 72 * 130) <= 1.0, (style, name)  # 130 dpi
+            box = re.search(rb"/MediaBox \[ *[\d.]+ [\d.]+ ([\d.]+) ", (styled / f"{name}.pdf").read_bytes())
+            assert abs(float(box.group(1)) - width_pt) < 0.5, (style, name)
+            assert json.loads((styled / f"{name}.meta.json").read_text())["width_pt"] == width_pt
+    for style in ("paper", "column"):          # the layout itself: each panel keeps most of the width it can have
+        for name in names:
+            frame, meta = common.load_saved(str(src), name)
+            module = __import__(f"boundlab.figures.{name}", fromlist=["plot"])
+            fig = module.plot(frame, meta)
+            common.restyle(fig, style)
+            common.fit_width(fig, common.STYLES[style][0] / 72)
+            panels = [ax for ax in fig.axes if ax.axison]
+            share = sum(ax.get_position().width for ax in panels) / max(1, len({ax.get_position().y0
+                                                                                for ax in panels}))
+            assert share > (0.45 if name == "tightness" else 0.6), (style, name, share)   # (tightness: its labels)
+            plt.close(fig)
+    capsys.readouterr()
     # one figure by name, either spelling; a missing one is one line and exit 2
     assert main(["figures", "step_edge", "--from", str(src), "--out", str(tmp_path / "one")]) == 0
     assert sorted(p.name for p in (tmp_path / "one").iterdir()) == [f"step_edge.{e}" for e in ("csv", "meta.json",
@@ -107,7 +137,7 @@ def test_every_figure_is_redrawn_from_its_saved_table(tmp_path, capsys, monkeypa
     assert "has no convergence.csv" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("style, width_pt", [("paper", 487.0), ("slides", 720.0)])
+@pytest.mark.parametrize("style, width_pt", [("paper", 487.0), ("column", 241.0), ("slides", 720.0)])
 def test_a_style_sets_the_width_and_captions_stay_out_of_the_image(style, width_pt, tmp_path, capsys):
     """--style gives the figure the style's width (in points) and fonts; the caption goes to NAME.meta.json."""
     import json
@@ -119,8 +149,7 @@ def test_a_style_sets_the_width_and_captions_stay_out_of_the_image(style, width_
     assert "exact constants as printed" in meta["caption"]            # the caption, kept in the metadata
     png = (out / "step_sizes.png").read_bytes()
     width_px = struct.unpack(">I", png[16:20])[0]                     # the PNG header's width
-    expected = width_pt / 72 * 130                                     # 130 dpi
-    assert 0.85 * expected < width_px < 1.2 * expected, (width_px, expected)    # cropped to the content
+    assert abs(width_px - width_pt / 72 * 130) <= 1.0, (width_px, width_pt)      # 130 dpi, the style's width
 
 
 def test_captions_are_not_drawn_into_the_figure():
