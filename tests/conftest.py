@@ -6,13 +6,6 @@ import pytest
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "004_0e25362dabf1950b.txt"
 
 
-@pytest.fixture(scope="session")
-def seed_lines() -> list[str]:
-    if not SEED.exists():
-        pytest.skip(f"the slides' text ({SEED}) is not beside this checkout")
-    return SEED.read_text(encoding="utf-8").splitlines()
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _own_cache_dir(tmp_path_factory):
     """The tests (and the commands they start) keep their verify tables in a folder of their own."""

@@ -6,6 +6,7 @@ import pytest
 
 from boundlab.theory import all_results
 from boundlab.theory import sources as S
+from boundlab.theory.table import FEATURES
 
 CITED = S.cited()
 
@@ -54,3 +55,8 @@ def test_the_index_matches_the_documents(index):
             assert row["keyword"] in text, (name, text[:200])
         assert S.title_line(lines, row["slide"], line) == int(row["title_line"]), name
     assert S.build(seeds) == list(index.values())           # and the index is what the documents give
+    tables = S.load_tables()
+    assert S.build_tables(seeds) == [row for rows in tables.values() for row in rows]
+    for (name, _), row in zip(FEATURES, tables["features"]):
+        lines = (seeds / row["document"].split("/")[-1]).read_text(encoding="utf-8").splitlines()
+        assert lines[int(row["line"]) - 1].split("\t")[0].strip(), name      # a row of the table, named

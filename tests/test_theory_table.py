@@ -74,11 +74,16 @@ def test_all_formats_render(cells):
     assert r"\begin{tabular}" in tex and r"\end{tabular}" in tex and r"\bottomrule" in tex and tex.count(r" \\") == 6
 
 
-def test_features_table_matches_the_slide(seed_lines):
-    # The seed keeps the slide's columns as tab-separated fields (lines 162-170).
-    printed = [line.split("\t") for line in seed_lines[161:170]]
-    assert len(printed) == len(table.FEATURES)
-    for (name, values), fields in zip(table.FEATURES, printed):
-        assert tuple(f.strip() for f in fields[1:]) == values, name
+def test_features_table_matches_the_slide():
+    # Every row's cells, as transcribed, against the hash of the slide's row shipped in theory/sources_tables.csv
+    # (lines 162-170 of the slides' text, checked against the text itself by tests/test_theory_sources.py).
+    from boundlab.theory import sources
+    shipped = sources.load_tables()["features"]
+    assert len(shipped) == len(table.FEATURES)
+    for (name, values), row in zip(table.FEATURES, shipped):
+        assert sources.cells_digest(values) == row["cells_sha256"], f"{name}: a cell differs from the slide"
+    # the check sees a one-cell change
+    name, values = table.FEATURES[7]
+    assert sources.cells_digest(("one-way", *values[1:])) != shipped[7]["cells_sha256"]
     for fmt in ("markdown", "latex", "csv", "json"):
         assert "Rand-MCM" in table.render_features(fmt)

@@ -4,9 +4,10 @@ Every result transcribed from a seed document (the seminar slides, seed 001's ab
 line of the extracted text. The seed texts are not the project's to redistribute, so the package ships this index
 instead: per cited line, the short phrase that identifies the result there (``KEYWORDS``: "Theorem 5",
 "Assumption 1", ...), the line at which the cited slide title first appears, and the SHA-256 of the three-line
-window the keyword is read in. The tests check every citation against the index (in any checkout), and the index
-against the documents where they are beside the checkout (``../shared/seeds``); ``python -m
-boundlab.theory.sources SEEDS_DIR`` rewrites it from the documents.
+window the keyword is read in; and, for a table transcribed cell by cell (the features table), the SHA-256 of each
+row's cells (``sources_tables.csv``). The tests check every citation and every transcribed row against the index
+(in any checkout), and the index against the documents where they are beside the checkout (``../shared/seeds``);
+``python -m boundlab.theory.sources SEEDS_DIR`` rewrites both files from the documents.
 """
 from __future__ import annotations
 
@@ -76,9 +77,42 @@ def load() -> dict[str, dict[str, str]]:
         return {row["result"]: row for row in csv.DictReader(fh)}
 
 
-def write(rows: list[dict[str, str]], path: Path = INDEX) -> None:
+#: the shipped index of the tables transcribed cell by cell (``boundlab theory table --features``)
+TABLES_INDEX = Path(__file__).with_name("sources_tables.csv")
+TABLE_COLUMNS = ("table", "row", "document", "line", "cells_sha256")
+#: where each transcribed table's rows are: (document, first line, last line), 1-based, one row per line with its
+#: cells separated by tabs, the row's name first
+TABLES = {"features": ("seeds/004_0e25362dabf1950b.txt", 162, 170)}
+
+
+def cells_digest(cells) -> str:
+    """The SHA-256 of a row's cells after its name, stripped, joined by tabs (what the transcription must equal)."""
+    return digest("\t".join(c.strip() for c in cells))
+
+
+def build_tables(seeds: Path) -> list[dict[str, str]]:
+    """The rows of :data:`TABLES_INDEX`, from the documents in ``seeds``."""
+    rows = []
+    for table, (document, first, last) in TABLES.items():
+        lines = (seeds / Path(document).name).read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(range(first, last + 1)):
+            rows.append({"table": table, "row": str(i), "document": document, "line": str(line),
+                         "cells_sha256": cells_digest(lines[line - 1].split("\t")[1:])})
+    return rows
+
+
+def load_tables() -> dict[str, list[dict[str, str]]]:
+    """The shipped table index, by table: its rows in order."""
+    out: dict[str, list[dict[str, str]]] = {}
+    with TABLES_INDEX.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            out.setdefault(row["table"], []).append(row)
+    return out
+
+
+def write(rows: list[dict[str, str]], path: Path = INDEX, columns: tuple[str, ...] = COLUMNS) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
 
@@ -88,4 +122,5 @@ if __name__ == "__main__":
         print("usage: python -m boundlab.theory.sources SEEDS_DIR (the folder of the seed texts)", file=sys.stderr)
         sys.exit(2)
     write(build(Path(sys.argv[1])))
-    print(f"wrote {INDEX}")
+    write(build_tables(Path(sys.argv[1])), TABLES_INDEX, TABLE_COLUMNS)
+    print(f"wrote {INDEX} and {TABLES_INDEX}")
