@@ -245,11 +245,20 @@ def run(args: argparse.Namespace) -> int:
     common.DEFAULT_STYLE[0] = args.style       # every figure this run makes (a redraw passes it explicitly)
     if args.from_dir is not None:
         return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs, args.style)
-    overrides = problem_overrides(args)
-    settings = {fig: settings_of(fig, args, overrides) for fig in todo}
-    common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
-    status = 0
     together = args.jobs > 1 and len(todo) > 1
+    if together:     # numba's kernels compiled (or loaded from its cache) while the options are checked, before
+        import threading                      # the workers fork: they inherit them instead of each compiling them
+        from boundlab.simulate.kernels import preload
+        warming = threading.Thread(target=preload, name="preload")
+        warming.start()
+    try:
+        overrides = problem_overrides(args)
+        settings = {fig: settings_of(fig, args, overrides) for fig in todo}
+        common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
+    finally:
+        if together:
+            warming.join()
+    status = 0
     started = {}
 
     def timed(fig: str):

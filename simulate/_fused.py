@@ -200,3 +200,12 @@ def uplink(noise_state, up_state, block, N, base, noise, scale, op, prm, kind, m
                 u, a2, b2, c2, w2 = uniform(a2, b2, c2, w2)
         noise_state[j, 0], noise_state[j, 1], noise_state[j, 2], noise_state[j, 3] = a, b, c, w
         up_state[j, 0], up_state[j, 1], up_state[j, 2], up_state[j, 3] = a2, b2, c2, w2
+
+
+def warm() -> None:
+    """Compile :func:`uplink` (or load it from numba's cache) for the argument types the engine passes, on an empty
+    batch: no draw, nothing written but the dummy state."""
+    state = np.zeros((1, 4), dtype=np.uint64)
+    uplink(state, state.copy(), 1, 1, np.zeros((0, 1, 1)), NOISE_NONE, 0.0, OP_IDENTITY, np.zeros(0), UP_NONE,
+           np.zeros((0, 0, 0)), 0.0, 1.0, np.zeros((0, 0), dtype=np.bool_), 1.0, np.zeros((0, 0)), np.zeros(0),
+           np.zeros((0, 0, 0)), np.zeros((0, 0)))

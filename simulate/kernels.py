@@ -90,7 +90,8 @@ def fused():
 
 
 def preload() -> None:
-    """Load the compiled kernels now (before a process pool forks: its workers then inherit them)."""
+    """Compile the kernels (or load them from numba's cache) now: before a process pool forks, its workers then
+    inherit them instead of each compiling them (about 2 s of CPU per worker the first time on a machine)."""
     if compiled():
-        draws()
-        fused()
+        draws().warm()
+        fused().warm()
