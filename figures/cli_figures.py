@@ -60,8 +60,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every simulation (default 0)")
     parser.add_argument("--jobs", type=int, default=2, help="simulations run in parallel (default 2)")
     parser.add_argument("--processes", type=int, dest="old_processes", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--runs", type=int, default=None, help="runs per simulation, figures 1 and 2")
-    parser.add_argument("--iterations", type=int, default=None, help="iterations per simulation, figures 1 and 2")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per simulation of every simulated figure: limit-variance (default 64), "
+                             "convergence, step-edge (100), stale-edge (64), decentralized (200); a figure's own "
+                             "option (--lv-runs, --conv-runs) wins")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="iterations per simulation: limit-variance (default 12000), convergence, "
+                             "decentralized (300); step-edge's and stale-edge's are fixed (200, 300)")
     g1 = parser.add_argument_group("figure 1: limit variance vs omega_dwn")
     g1.add_argument("--omegas", default="0,1,2,5,10,20", help="omega_dwn grid (default 0,1,2,5,10,20)")
     g1.add_argument("--lv-algorithms", default="diana,artemis,dore,mcm,rand-mcm",
