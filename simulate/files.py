@@ -133,7 +133,8 @@ _SHARED: list = []
 class shared_pool:
     """``with shared_pool(jobs):`` -- every :func:`progress_map` of this process, from any thread, submits its jobs
     to one pool of ``jobs`` workers (even a map of one job, even with ``jobs=1`` given to the map), in the order the
-    maps submit them. On leaving (an interrupt or an error included), jobs not started are cancelled."""
+    maps submit them. On leaving (an interrupt or an error included), jobs not started are cancelled (a map waiting
+    for one raises ``CancelledError``)."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
@@ -181,13 +182,20 @@ def progress_map(fn: Callable, argsets: Sequence[tuple], jobs: int = 1, desc: st
 
 
 def _collect(pool, fn: Callable, argsets: Sequence[tuple], bar) -> list:
-    from concurrent.futures import as_completed
+    from concurrent.futures import FIRST_COMPLETED, wait
     futures = {pool.submit(fn, *a): i for i, a in enumerate(argsets)}
     results: list = [None] * len(argsets)
+    pending = set(futures)
     try:
-        for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
-            bar.update(1)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            # a job cancelled by the shared pool's shutdown (another figure failed, or Ctrl-C) is never reported
+            # done to wait() or as_completed(): seen here, its result() raises CancelledError
+            dropped = {fut for fut in pending if fut.cancelled()}
+            pending -= dropped
+            for fut in (*done, *dropped):
+                results[futures[fut]] = fut.result()
+                bar.update(1)
     except BaseException:             # Ctrl-C or a failure: the jobs not started are not run
         for fut in futures:
             fut.cancel()

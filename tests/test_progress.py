@@ -73,3 +73,38 @@ def test_maps_from_several_threads_share_one_pool():
     assert len({pid for res in results for pid, _, _ in res}) <= 2                    # the pool's two workers
     # closed: a map runs here again
     assert progress_map(_pid_and_square, [(3,)], 1)[0][:2] == (os.getpid(), 9)
+
+
+def _sleep(x):
+    import time
+    time.sleep(0.2)
+    return x
+
+
+def test_an_error_leaving_the_shared_pool_does_not_leave_other_maps_waiting():
+    """One figure fails (or Ctrl-C) while another's map waits for jobs of the shared pool: leaving the pool cancels
+    the jobs not started, and the waiting map raises CancelledError instead of waiting for ever (it did: the pool's
+    own cancellation does not wake as_completed)."""
+    import threading
+    from concurrent.futures import CancelledError
+
+    import pytest
+
+    from boundlab.simulate.files import progress_map, shared_pool
+    outcome = {}
+
+    def other_map():
+        try:
+            outcome["result"] = progress_map(_sleep, [(i,) for i in range(20)], 1)
+        except CancelledError:
+            outcome["cancelled"] = True
+    with pytest.raises(RuntimeError):
+        with shared_pool(1):
+            thread = threading.Thread(target=other_map)
+            thread.start()
+            import time
+            time.sleep(0.5)
+            raise RuntimeError("another figure failed")
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "a map still waits for jobs the pool will never run"
+    assert outcome == {"cancelled": True}
