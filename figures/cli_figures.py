@@ -251,18 +251,27 @@ def run(args: argparse.Namespace) -> int:
     if args.from_dir is not None:
         return redraw(todo, args.from_dir, args.out, args.overwrite, explicit, args.jobs, args.style)
     together = args.jobs > 1 and len(todo) > 1
+    failed: list[BaseException] = []
     if together:     # numba's kernels compiled (or loaded from its cache) while the options are checked, before
         import threading                      # the workers fork: they inherit them instead of each compiling them
         from boundlab.simulate.kernels import preload
-        warming = threading.Thread(target=preload, name="preload")
+
+        def warm() -> None:
+            try:
+                preload()
+            except BaseException as err:      # noqa: BLE001 - raised below, in this thread (e.g. a bad BOUNDLAB_ENGINE)
+                failed.append(err)
+        warming = threading.Thread(target=warm, name="preload")
         warming.start()
     try:
         overrides = problem_overrides(args)
         settings = {fig: settings_of(fig, args, overrides) for fig in todo}
-        common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
     finally:
         if together:
             warming.join()
+    if failed:
+        raise failed[0]
+    common.check_out(args.out, [FILE_NAMES[f] for f in todo], args.overwrite)
     status = 0
     started = {}
 

@@ -186,3 +186,14 @@ def test_figures_made_together_equal_figures_made_one_by_one(tmp_path, capsys):
     assert printed.count("limit-variance: ") == 2 and printed.count("tightness: ") == 2
     for name in NAMES:
         pd.testing.assert_frame_equal(tables["1"][name], tables["2"][name], check_exact=True)
+
+
+def test_a_bad_engine_with_every_figure_is_one_line_and_nothing_written(tmp_path, capsys, monkeypatch):
+    """The kernels are compiled in a thread while the options are checked (figures computed at once): its error is
+    the command's one line, exit 2 (it was a traceback from the thread, then a hang)."""
+    monkeypatch.setenv("BOUNDLAB_ENGINE", "bogus")
+    out = tmp_path / "figs"
+    assert main(["figures", "--out", str(out), *TINY, "--jobs", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "BOUNDLAB_ENGINE must be one of compiled, numpy" in err[0]
+    assert not out.exists()
