@@ -266,6 +266,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         overrides = problem_overrides(args)
         settings = {fig: settings_of(fig, args, overrides) for fig in todo}
+        if together and "tightness" in todo and not args.from_csv:
+            # meanwhile, the verify suite's modules and the theory registry: the workers inherit them (building
+            # the registry took each of them about a second; importing the other figures' modules too measured
+            # no faster)
+            importlib.import_module("boundlab.verify.suite")
     finally:
         if together:
             warming.join()
