@@ -196,8 +196,9 @@ COLUMN_PANEL_ASPECT = 0.7
 
 def restyle(fig, style: str) -> None:
     """Resize ``fig`` to the style's width (keeping its aspect ratio; ``column``: its panels stacked first, see
-    :func:`one_column`; never lower than a figure's ``_boundlab_min_height``, in inches: rows of labels) and set every text to the style's sizes: titles and axis labels at the base size, ticks,
-    legends and notes smaller, the figure's title one larger."""
+    :func:`one_column`; never lower than a figure's ``_boundlab_min_height``, in inches: rows of labels) and set
+    every text to the style's sizes: titles and axis labels at the base size, ticks, legends and notes smaller, the
+    figure's title one larger."""
     if style not in STYLES:
         raise BoundlabError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
     if STYLES[style] is None:
