@@ -107,9 +107,10 @@ def save(fig, frame: pd.DataFrame, meta: dict[str, Any], out: str, name: str, st
     (:func:`caption`) goes to the metadata, not into the image."""
     style = style or DEFAULT_STYLE[0]
     restyle(fig, style)
+    crop = "tight"
     if STYLES.get(style):
         fig.set_dpi(PNG_DPI)               # laid out at the PNG's resolution (hinted text is wider at some sizes)
-    crop = fit_width(fig, STYLES[style][0] / 72.0) if STYLES.get(style) else "tight"
+        crop = fit_width(fig, STYLES[style][0] / 72.0)
     text = getattr(fig, "_boundlab_caption", "")
     if text:
         meta = {**meta, "caption": text if not meta.get("caption") or meta["caption"] == text
@@ -276,10 +277,10 @@ def _bottom_legend(fig, renderer):
     for legend in list(fig.legends):
         legend.remove()
     fig.legends.clear()
-    sizes = getattr(fig, "_boundlab_legend_size", None)
+    size = getattr(fig, "_boundlab_legend_size", None)
     for ncol in ((2, 1) if len(handles) > 1 else (1,)):
         legend = fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
-                            fontsize=sizes, frameon=False)
+                            fontsize=size, frameon=False)
         legend.set_in_layout(False)
         if legend.get_window_extent(renderer).width <= fig.bbox.width or ncol == 1:
             break
@@ -318,8 +319,8 @@ def _wrap_to_fit(fig, renderer) -> bool:
         t.set_text(original)
         length, limit = _extent(fig, t, room, renderer)
         longest = max(len(line) for line in original.splitlines())
-        chars = max(12, int(longest * 0.95 * limit / length))
-        chars = min(chars, max(len(line) for line in before.splitlines()) - 1)     # narrower than it was
+        chars = min(int(longest * 0.95 * limit / length),
+                    max(len(line) for line in before.splitlines()) - 1)              # narrower than it was
         t.set_text(textwrap.fill(" ".join(original.split()), max(chars, 12)))
         changed |= t.get_text() != before
     return changed
@@ -352,8 +353,6 @@ def _wrap_tick_labels(fig, renderer) -> bool:
         original = getattr(ax, "_boundlab_yticks", None)
         if original is None:
             original = ax._boundlab_yticks = [t.get_text() for t in labels]
-        if not labels or not any(original):
-            continue
         before = [t.get_text() for t in labels]
         size = labels[0].get_fontsize()
         chars = max(12, int(0.45 * fig.get_size_inches()[0] * 72 / (0.6 * size)))   # (a character: ~0.6 em wide)
@@ -381,14 +380,15 @@ def _overflows(ax, renderer) -> bool:
 
 
 def fit_width(fig, width_in: float):
-    """Lay ``fig`` out so that everything drawn is ``width_in`` wide: titles and labels longer than their room
-    wrapped, legends meant to go under their axes (:func:`one_column`) placed under the tick labels, and the
-    figure narrowed (or widened) by what its content exceeds (or lacks), fonts unchanged, until it fits within
-    0.5%, 3 pt of margin left on either side (text drawn by another renderer, the PDF's, may be a little wider);
-    returns the bounding box, exactly ``width_in`` wide, to save (``savefig(bbox_inches=...)``)."""
+    """Lay ``fig`` out so that everything drawn is ``width_in`` wide: titles, labels and notes longer than their room
+    wrapped (:func:`_wrap_to_fit`, :func:`_wrap_tick_labels`), a legend larger than its panel merged into the legend
+    under the panels (:func:`_bottom_legend`, which the figure grows to hold), and the figure narrowed (or widened)
+    by what its content exceeds (or lacks), fonts unchanged, until it fits within 0.5%, 3 pt of margin left on
+    either side (text drawn by another renderer, the PDF's, may be a little wider); returns the bounding box, exactly
+    ``width_in`` wide, to save (``savefig(bbox_inches=...)``)."""
+    from matplotlib.transforms import Bbox
     margin = 3.0 / 72
     full, width_in = width_in, width_in - 2 * margin
-    from matplotlib.transforms import Bbox
     box = None
     legend_h = 0.0                                 # the merged legend's height (column style), once known
     suptitle = getattr(fig, "_suptitle", None)

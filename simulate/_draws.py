@@ -154,6 +154,5 @@ def bernoulli_nonempty(state, out, block, p):
 def warm() -> None:
     """Compile the draw kernels (or load them from numba's cache) for the argument types the engine passes, on empty
     outputs (a dummy state, one block of one row drawn and discarded)."""
-    from boundlab.simulate.kernels import KIND_UNIFORM
     fill(np.zeros((1, 4), dtype=np.uint64), np.zeros((0, 1)), 1, KIND_UNIFORM)
     bernoulli_nonempty(np.zeros((1, 4), dtype=np.uint64), np.zeros((0, 1), dtype=np.bool_), 1, 1.0)

@@ -585,6 +585,7 @@ def run_items(items: list[Check | OperatorCheck], name: str = "custom", seed: in
     order = list(groups.values())
     if jobs > 1:
         order.sort(key=lambda g: -_cost(items[g[0]]))
+    if jobs > 1 and engine == "monte-carlo":
         from boundlab.simulate.kernels import preload
         preload()                      # the compiled kernels, before the workers fork (they inherit them)
     done = progress_map(measure_shared, [(tuple(items[i] for i in g), seeds[g[0]], engine) for g in order], jobs,
